@@ -1,0 +1,253 @@
+{#- churn_features(transactions, observation_dates, customers, products): the select of the churn features,
+    one row per customer per observation date, for the customers in the population on that date.
+
+    Point in time: each observation date only sees transactions on or before it, so feeding this macro
+    transactions truncated at a date D gives the same features for D as the full data (tests/churn/
+    assert_churn_features_point_in_time.sql checks exactly that).
+
+    Arguments are relation or CTE names with at least these columns:
+      transactions: customer_id, product_id, transaction_date, amount, quantity
+      observation_dates: observation_date
+      customers: customer_id, signup_date, segment, region, acquisition_channel
+      products: product_id, category, launch_date
+    Windows, lookback and trend lengths come from the churn_* vars. -#}
+{% macro churn_features(transactions, observation_dates, customers, products) -%}
+    {{ return(adapter.dispatch('churn_features', 'warehouse_ml')(transactions, observation_dates, customers, products)) }}
+{%- endmacro %}
+
+{% macro default__churn_features(transactions, observation_dates, customers, products) -%}
+    {%- for arg_name, arg in [('transactions', transactions), ('observation_dates', observation_dates),
+                              ('customers', customers), ('products', products)] -%}
+        {%- if arg is none or (arg is string and arg | trim == '') -%}
+            {{ exceptions.raise_compiler_error("churn_features: argument " ~ arg_name ~ " must be a relation or CTE name, got '" ~ arg ~ "'") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set windows = churn_feature_windows() -%}
+    {%- set lookback = churn_int_var('churn_activity_lookback_days') -%}
+    {%- set trend_recent = churn_int_var('churn_trend_recent_days') -%}
+    {%- set trend_prior = churn_int_var('churn_trend_prior_days') -%}
+    {#- One join covers every window, the population lookback and both trend periods. -#}
+    {%- set join_days = ([lookback, trend_recent + trend_prior] + windows) | max -%}
+
+with
+
+churn__first_transaction as (
+    select min(transaction_date) as first_transaction_date
+    from {{ transactions }}
+),
+
+{#- A category is new when its first product launched after the first transaction in the data. #}
+churn__new_categories as (
+    select products.category
+    from {{ products }} as products
+    cross join churn__first_transaction
+    group by
+        products.category,
+        churn__first_transaction.first_transaction_date
+    having min(products.launch_date) > churn__first_transaction.first_transaction_date
+),
+
+churn__products as (
+    select
+        products.product_id,
+        churn__new_categories.category is not null as is_new_category
+    from {{ products }} as products
+    left join churn__new_categories
+        on products.category = churn__new_categories.category
+),
+
+{#- Customer x product x day first: the range join below then multiplies far fewer rows. #}
+churn__customer_product_days as (
+    select
+        transactions.customer_id,
+        transactions.product_id,
+        transactions.transaction_date,
+        coalesce(churn__products.is_new_category, false) as is_new_category,
+        {#- 32-bit on purpose: DuckDB sums BIGINT into a 128-bit HUGEINT, about twice as slow in the big
+            aggregation below; a customer never has 2^31 lines of one product on one day. #}
+        cast(count(*) as integer) as transaction_count,
+        sum(transactions.amount) as total_amount,
+        cast(sum(transactions.quantity) as integer) as total_quantity
+    from {{ transactions }} as transactions
+    left join churn__products
+        on transactions.product_id = churn__products.product_id
+    group by
+        transactions.customer_id,
+        transactions.product_id,
+        transactions.transaction_date,
+        coalesce(churn__products.is_new_category, false)
+),
+
+{#- The customer's previous purchase day of the same product (past data only): a product counts once in a
+    window, on its first day in the window, i.e. the day whose previous purchase is before the window.
+    This replaces a count(distinct product_id) per window (one extra shuffle per window on Spark). #}
+churn__customer_product_days_with_previous as (
+    select
+        customer_id,
+        product_id,
+        transaction_date,
+        is_new_category,
+        transaction_count,
+        total_amount,
+        total_quantity,
+        lag(transaction_date) over (
+            partition by customer_id, product_id
+            order by transaction_date
+        ) as previous_product_date
+    from churn__customer_product_days
+),
+
+{#- Window N covers transaction_date in (observation_date - N, observation_date]. #}
+churn__observation_windows as (
+    select
+        observation_date,
+        {{ add_days('observation_date', -join_days) }} as join_start_date,
+        {{ add_days('observation_date', -lookback) }} as lookback_start_date,
+        {%- for window in windows %}
+        {{ add_days('observation_date', -window) }} as window_start_{{ window }}d,
+        {%- endfor %}
+        {{ add_days('observation_date', -trend_recent) }} as trend_recent_start_date,
+        {{ add_days('observation_date', -(trend_recent + trend_prior)) }} as trend_prior_start_date
+    from {{ observation_dates }}
+),
+
+{#- One range join on the widest period, then conditional sums per window. #}
+churn__customer_windows as (
+    select
+        customer_product_days.customer_id,
+        observation_windows.observation_date,
+        max(customer_product_days.transaction_date) as last_transaction_date,
+        sum(
+            case
+                when customer_product_days.transaction_date > observation_windows.lookback_start_date
+                    then customer_product_days.transaction_count
+                else 0
+            end
+        ) as lookback_transaction_count,
+        {%- for window in windows %}
+        {%- set window_start = 'observation_windows.window_start_' ~ window ~ 'd' %}
+        sum(
+            case
+                when customer_product_days.transaction_date > {{ window_start }}
+                    then customer_product_days.transaction_count
+                else 0
+            end
+        ) as transaction_count_{{ window }}d,
+        sum(
+            case
+                when customer_product_days.transaction_date > {{ window_start }}
+                    then customer_product_days.total_amount
+                else 0
+            end
+        ) as total_amount_{{ window }}d,
+        sum(
+            case
+                when customer_product_days.transaction_date > {{ window_start }}
+                    then customer_product_days.total_quantity
+                else 0
+            end
+        ) as total_quantity_{{ window }}d,
+        sum(
+            case
+                when
+                    customer_product_days.transaction_date > {{ window_start }}
+                    and (
+                        customer_product_days.previous_product_date is null
+                        or customer_product_days.previous_product_date <= {{ window_start }}
+                    )
+                    then 1
+                else 0
+            end
+        ) as distinct_products_{{ window }}d,
+        sum(
+            case
+                when
+                    customer_product_days.transaction_date > {{ window_start }}
+                    and customer_product_days.is_new_category
+                    then customer_product_days.total_amount
+                else 0
+            end
+        ) as new_category_amount_{{ window }}d,
+        {%- endfor %}
+        sum(
+            case
+                when customer_product_days.transaction_date > observation_windows.trend_recent_start_date
+                    then customer_product_days.transaction_count
+                else 0
+            end
+        ) as trend_recent_transaction_count,
+        sum(
+            case
+                when
+                    customer_product_days.transaction_date > observation_windows.trend_prior_start_date
+                    and customer_product_days.transaction_date <= observation_windows.trend_recent_start_date
+                    then customer_product_days.transaction_count
+                else 0
+            end
+        ) as trend_prior_transaction_count,
+        sum(
+            case
+                when customer_product_days.transaction_date > observation_windows.trend_recent_start_date
+                    then customer_product_days.total_amount
+                else 0
+            end
+        ) as trend_recent_amount,
+        sum(
+            case
+                when
+                    customer_product_days.transaction_date > observation_windows.trend_prior_start_date
+                    and customer_product_days.transaction_date <= observation_windows.trend_recent_start_date
+                    then customer_product_days.total_amount
+                else 0
+            end
+        ) as trend_prior_amount
+    from churn__customer_product_days_with_previous as customer_product_days
+    inner join churn__observation_windows as observation_windows
+        on
+            customer_product_days.transaction_date > observation_windows.join_start_date
+            and customer_product_days.transaction_date <= observation_windows.observation_date
+    group by
+        customer_product_days.customer_id,
+        observation_windows.observation_date
+),
+
+{#- Population: bought in the lookback before the date and signed up on or before it. #}
+churn__features as (
+    select
+        customer_windows.customer_id,
+        customer_windows.observation_date,
+        customers.segment,
+        customers.region,
+        customers.acquisition_channel,
+        cast({{ days_between('customers.signup_date', 'customer_windows.observation_date') }} as bigint) as tenure_days,
+        cast({{ days_between('customer_windows.last_transaction_date', 'customer_windows.observation_date') }} as bigint)
+            as recency_days,
+        {%- for window in windows %}
+        cast(customer_windows.transaction_count_{{ window }}d as bigint) as transaction_count_{{ window }}d,
+        cast(customer_windows.total_amount_{{ window }}d as double) as total_amount_{{ window }}d,
+        {{ safe_rate('customer_windows.total_amount_' ~ window ~ 'd', 'customer_windows.transaction_count_' ~ window ~ 'd') }}
+            as avg_basket_amount_{{ window }}d,
+        cast(customer_windows.total_quantity_{{ window }}d as bigint) as total_quantity_{{ window }}d,
+        cast(customer_windows.distinct_products_{{ window }}d as bigint) as distinct_products_{{ window }}d,
+        {{ safe_rate('customer_windows.new_category_amount_' ~ window ~ 'd', 'customer_windows.total_amount_' ~ window ~ 'd') }}
+            as new_category_spend_share_{{ window }}d,
+        {%- endfor %}
+        {#- Per-day rates of the two trend periods: (recent / recent_days) / (prior / prior_days). #}
+        {{ safe_rate(
+            'customer_windows.trend_recent_transaction_count * ' ~ trend_prior,
+            'customer_windows.trend_prior_transaction_count * ' ~ trend_recent,
+        ) }} as transaction_trend_ratio,
+        {{ safe_rate(
+            'customer_windows.trend_recent_amount * ' ~ trend_prior,
+            'customer_windows.trend_prior_amount * ' ~ trend_recent,
+        ) }} as amount_trend_ratio
+    from churn__customer_windows as customer_windows
+    inner join {{ customers }} as customers
+        on customer_windows.customer_id = customers.customer_id
+    where
+        customer_windows.lookback_transaction_count > 0
+        and customers.signup_date <= customer_windows.observation_date
+)
+
+select * from churn__features
+{%- endmacro %}

@@ -1,0 +1,23 @@
+{#- One row per ad and placement: totals over the whole history, the input of the
+    placement priors (python_models/ctr/ctr_placement_priors.py). -#}
+with
+
+ad_placement_days as (
+    select * from {{ ref('int_ad_placement_days_aggregated') }}
+),
+
+ad_placements as (
+    select
+        ad_id,
+        placement,
+        cast(sum(impressions) as bigint) as impressions,
+        cast(sum(clicks) as bigint) as clicks,
+        min(impression_date) as first_impression_date,
+        max(impression_date) as last_impression_date
+    from ad_placement_days
+    group by
+        ad_id,
+        placement
+)
+
+select * from ad_placements

@@ -1,0 +1,30 @@
+{#- One row per valid impression with its click, if any. Clicks belong to their impression
+    (and so to the impression's day), whenever they happened. -#}
+with
+
+impressions as (
+    select * from {{ ref('stg_ads__impressions') }}
+),
+
+clicks as (
+    select * from {{ ref('stg_ads__clicks') }}
+),
+
+impressions_joined_to_clicks as (
+    select
+        impressions.impression_id,
+        impressions.impressed_at,
+        impressions.impression_date,
+        impressions.impression_hour,
+        impressions.ad_id,
+        impressions.placement,
+        impressions.device,
+        impressions.user_id,
+        clicks.clicked_at,
+        clicks.impression_id is not null as is_clicked
+    from impressions
+    left join clicks
+        on impressions.impression_id = clicks.impression_id
+)
+
+select * from impressions_joined_to_clicks

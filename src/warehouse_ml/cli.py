@@ -1,0 +1,141 @@
+"""The ``warehouse-ml`` command line: generate raw data, summarise a built warehouse."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+# Schemas in the order the summary lists them (others follow alphabetically).
+SCHEMA_ORDER = ("marts", "training", "intermediate", "staging", "reference")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="warehouse_ml")
+def main() -> None:
+    """warehouse_ml: train on a sample, score everything."""
+
+
+def _check_writable(out: Path) -> None:
+    """Raise a click error unless ``out`` exists (or can be created) and is writable."""
+    probe = out
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise click.BadParameter(f"{probe} exists and is not a directory.", param_hint="--out")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise click.BadParameter(f"{probe} is not writable.", param_hint="--out")
+
+
+@main.command()
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Size factor: scale 1 is about 1M transactions and 5M impressions (linear).",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=42, show_default=True, help="Random seed (>= 0)."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data/raw"),
+    show_default=True,
+    help="Output folder: <out>/<table>/part-*.parquet and <out>/_manifest.json.",
+)
+@click.option("--force", is_flag=True, help="Regenerate even if the data set is up to date.")
+def generate(scale: float, seed: int, out: Path, force: bool) -> None:
+    """Generate the raw Parquet tables (docs/raw_data_contract.md)."""
+    from tqdm import tqdm
+
+    from warehouse_ml import generate as gen
+
+    _check_writable(out)
+    if not force and gen.is_up_to_date(out, scale, seed):
+        click.echo(
+            f"{out} is up to date (scale {scale:g}, seed {seed}, generator "
+            f"{gen.GENERATOR_VERSION}); use --force to regenerate."
+        )
+        return
+    try:
+        with tqdm(total=gen.n_chunks(scale), desc="generate", unit="chunk", file=sys.stderr) as bar:
+
+            def on_chunk(table: str) -> None:
+                bar.set_postfix_str(table)
+                bar.update(1)
+
+            manifest = gen.write_dataset(out, scale, seed, on_chunk=on_chunk)
+    except OSError as exc:
+        raise click.ClickException(f"could not write {out}: {exc}") from exc
+    counts = ", ".join(f"{t} {n:,}" for t, n in manifest["row_counts"].items())
+    click.echo(f"wrote {out} (scale {scale:g}, seed {seed}): {counts}")
+
+
+def _schema_rank(schema: str) -> tuple[int, str]:
+    for rank, name in enumerate(SCHEMA_ORDER):
+        if schema == name or schema.endswith("_" + name):
+            return rank, schema
+    return len(SCHEMA_ORDER), schema
+
+
+@main.command()
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("data/warehouse.duckdb"),
+    show_default=True,
+    help="DuckDB file built by dbt.",
+)
+def summary(db: Path) -> None:
+    """Print the warehouse's schemas and tables with row counts, and where to look next."""
+    import duckdb
+
+    if not db.is_file():
+        raise click.ClickException(
+            f"{db} does not exist. Build the warehouse first: make demo (or dbt build "
+            "--profiles-dir profiles)."
+        )
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error as exc:
+        raise click.ClickException(f"cannot open {db} read-only: {exc}") from exc
+    try:
+        rows = con.execute(
+            "select table_schema, table_name, table_type from information_schema.tables "
+            "where table_catalog = current_database() "
+            "and table_schema not in ('information_schema', 'pg_catalog')"
+        ).fetchall()
+        rows.sort(key=lambda r: (_schema_rank(r[0]), r[1]))
+        lines = []
+        for schema, table, kind in rows:
+            count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            lines.append((f"{schema}.{table}", "view" if kind == "VIEW" else "table", count))
+    finally:
+        con.close()
+    if not lines:
+        click.echo(f"{db} holds no tables yet: run dbt build --profiles-dir profiles.")
+        return
+    width = max(len(name) for name, _, _ in lines)
+    click.echo(f"{'relation':<{width}}  {'kind':<5}  {'rows':>12}")
+    click.echo(f"{'-' * width}  {'-' * 5}  {'-' * 12}")
+    for name, kind, count in lines:
+        click.echo(f"{name:<{width}}  {kind:<5}  {count:>12,}")
+    marts = [name for name, _, _ in lines if _schema_rank(name.split(".")[0])[0] == 0]
+    click.echo("\nWhere to look next:")
+    if marts:
+        click.echo(f"  marts (for BI and analysis): {', '.join(marts[:6])}")
+    click.echo(f"  query it:   duckdb {db}   (or: duckdb -readonly {db})")
+    click.echo(
+        "  lineage:    dbt docs generate --profiles-dir profiles && "
+        "dbt docs serve --profiles-dir profiles"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Bad raw input stops dbt before any model runs, with one clear message and no traceback.
+
+The check is the ``validate_raw_sources`` on-run-start hook (macros/raw/). Each test copies the
+small generated raw data set, corrupts the copy, and runs ``dbt run`` on one tiny model in a
+throw-away target path and database: the hook fires whatever is selected.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).with_name("dbt")
+
+
+def run_dbt(raw_data_path: Path, work_dir: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``dbt run --select base_shop__customers`` on ``raw_data_path`` in an isolated target.
+
+    Parameters
+    ----------
+    raw_data_path
+        Folder passed as the ``raw_data_path`` var.
+    work_dir
+        Scratch folder for the DuckDB file, the target path and the logs.
+
+    Returns
+    -------
+    subprocess.CompletedProcess
+        The finished process, stdout and stderr captured as text.
+    """
+    env = {
+        **os.environ,
+        "WAREHOUSE_ML_DUCKDB_PATH": str(work_dir / "warehouse.duckdb"),
+        "WAREHOUSE_ML_THREADS": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    command = [
+        str(DBT),
+        "run",
+        "--profiles-dir",
+        str(PROJECT_DIR / "profiles"),
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
+        "--vars",
+        f"{{raw_data_path: '{raw_data_path}'}}",
+        "--select",
+        "base_shop__customers",
+    ]
+    return subprocess.run(
+        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def rewrite_table(folder: Path, change: Callable[[pa.Table], pa.Table]) -> list[Path]:
+    """Apply ``change`` to every Parquet file in ``folder``, in place; return the files."""
+    files = sorted(folder.glob("*.parquet"))
+    assert files, f"no Parquet files in {folder}"
+    for file in files:
+        pq.write_table(change(pq.read_table(file)), file)
+    return files
+
+
+def drop_quantity(table: pa.Table) -> pa.Table:
+    """The table without its ``quantity`` column."""
+    return table.drop_columns(["quantity"])
+
+
+def amount_as_text(table: pa.Table) -> pa.Table:
+    """The table with ``amount`` stored as text (VARCHAR) instead of DOUBLE."""
+    index = table.schema.get_field_index("amount")
+    return table.set_column(index, "amount", table["amount"].cast(pa.string()))
+
+
+@pytest.fixture(scope="module")
+def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Target path, logs and database shared by the module's dbt runs.
+
+    Every test uses the same ``raw_data_path`` (``<work_dir>/raw``), so after the first run dbt
+    reuses its partial parse instead of parsing the whole project again.
+    """
+    return tmp_path_factory.mktemp("bad_input")
+
+
+@pytest.fixture
+def raw_copy(small_raw_dir: Path, work_dir: Path) -> Path:
+    """A fresh private copy of the small raw data set at ``<work_dir>/raw``, safe to corrupt."""
+    raw = work_dir / "raw"
+    shutil.rmtree(raw, ignore_errors=True)
+    return Path(shutil.copytree(small_raw_dir, raw))
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str], *expected: str) -> str:
+    """The run failed, named every ``expected`` text, and printed no Python traceback."""
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output, output
+    for text in expected:
+        assert text in output, f"{text!r} not in dbt output:\n{output}"
+    return output
+
+
+def narrow_customer_id(table: pa.Table) -> pa.Table:
+    """The table with ``customer_id`` stored as INTEGER (32 bit) instead of BIGINT."""
+    index = table.schema.get_field_index("customer_id")
+    return table.set_column(index, "customer_id", table["customer_id"].cast(pa.int32()))
+
+
+def test_valid_raw_data_passes_the_check(raw_copy: Path, work_dir: Path) -> None:
+    # The contract compares type families: INTEGER is accepted where BIGINT is declared.
+    rewrite_table(raw_copy / "customers", narrow_customer_id)
+    result = run_dbt(raw_copy, work_dir)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "6 raw tables match the contract" in output
+
+
+def test_missing_column_names_file_and_column(raw_copy: Path, work_dir: Path) -> None:
+    files = rewrite_table(raw_copy / "transactions", drop_quantity)
+    output = assert_clean_failure(
+        run_dbt(raw_copy, work_dir),
+        str(files[0]),
+        "column 'quantity' is missing, expected INTEGER",
+        "docs/raw_data_contract.md",
+    )
+    assert "1 problem(s)" in output
+
+
+def test_wrong_type_names_file_column_found_and_expected(raw_copy: Path, work_dir: Path) -> None:
+    files = rewrite_table(raw_copy / "transactions", amount_as_text)
+    assert_clean_failure(
+        run_dbt(raw_copy, work_dir),
+        str(files[0]),
+        "column 'amount' is VARCHAR (text), expected DOUBLE (floating point)",
+        "docs/raw_data_contract.md",
+    )
+
+
+def test_all_problems_are_reported_in_one_message(raw_copy: Path, work_dir: Path) -> None:
+    rewrite_table(raw_copy / "transactions", lambda table: amount_as_text(drop_quantity(table)))
+    shutil.rmtree(raw_copy / "clicks")
+    output = assert_clean_failure(
+        run_dbt(raw_copy, work_dir),
+        "column 'quantity' is missing",
+        "column 'amount' is VARCHAR",
+        f"{raw_copy}/clicks/: no Parquet files",
+    )
+    assert "3 problem(s)" in output
+    assert output.count("Raw data does not match the contract") == 1
+
+
+def test_missing_raw_folder_names_path_and_var(raw_copy: Path, work_dir: Path) -> None:
+    shutil.rmtree(raw_copy)
+    assert_clean_failure(
+        run_dbt(raw_copy, work_dir),
+        f"raw_data_path '{raw_copy}' does not exist",
+        "--vars '{raw_data_path:",
+    )

@@ -1,0 +1,241 @@
+"""Tests of the CTR prior library (warehouse_ml.ctr) and warehouse_ml.frames.collect_small."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from warehouse_ml import ctr, frames
+
+
+def simulate_ads(
+    alpha: float, beta: float, n_ads: int, impressions_range: tuple[int, int], seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Beta-binomial ads: each ad's true CTR ~ Beta(alpha, beta), clicks ~ Binomial(n, CTR)."""
+    rng = np.random.default_rng(seed)
+    impressions = rng.integers(*impressions_range, size=n_ads)
+    clicks = rng.binomial(impressions, rng.beta(alpha, beta, size=n_ads))
+    return clicks, impressions
+
+
+# --- fit_beta_prior --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fit_beta_prior_recovers_known_alpha_and_beta(seed: int) -> None:
+    # True prior Beta(4, 196): mean 0.02, strength 200. 4000 ads give a standard error of
+    # about 3% on the strength, so 15% is a wide margin for a fixed seed, not a loose test.
+    clicks, impressions = simulate_ads(4.0, 196.0, 4000, (100, 300), seed)
+    alpha, beta = ctr.fit_beta_prior(clicks, impressions, min_impressions=100)
+    assert alpha == pytest.approx(4.0, rel=0.15)
+    assert beta == pytest.approx(196.0, rel=0.15)
+    assert alpha / (alpha + beta) == pytest.approx(0.02, abs=0.001)
+
+
+def test_fit_beta_prior_corrects_for_binomial_noise() -> None:
+    # With 100-300 impressions per ad, binomial noise is about as large as the true spread:
+    # ignoring it would halve the strength. The corrected fit stays near 200.
+    clicks, impressions = simulate_ads(4.0, 196.0, 4000, (100, 300), seed=5)
+    alpha, beta = ctr.fit_beta_prior(clicks, impressions, min_impressions=100)
+    rates = clicks / impressions
+    naive_strength = rates.mean() * (1 - rates.mean()) / rates.var(ddof=1) - 1
+    assert naive_strength < 120
+    assert alpha + beta == pytest.approx(200.0, rel=0.15)
+
+
+def test_fit_beta_prior_matches_hand_computed_moments() -> None:
+    # CTRs 0.01, 0.05, 0.10, 0.03 at 100 impressions each:
+    # m = 0.0475, var_obs = 0.004475 / 3, noise = 0.1765 / 400, var_true = var_obs - noise.
+    alpha, beta = ctr.fit_beta_prior([1, 5, 10, 3], [100, 100, 100, 100], min_impressions=50)
+    mean = 0.0475
+    var_true = 0.004475 / 3 - 0.1765 / 400
+    strength = mean * (1 - mean) / var_true - 1
+    assert alpha == pytest.approx(mean * strength, rel=1e-12)
+    assert beta == pytest.approx((1 - mean) * strength, rel=1e-12)
+
+
+def test_fit_beta_prior_ignores_ads_below_min_impressions() -> None:
+    base_clicks, base_impressions = [1, 5, 10, 3], [100, 100, 100, 100]
+    expected = ctr.fit_beta_prior(base_clicks, base_impressions, min_impressions=100)
+    # An ad with 99 impressions and an extreme CTR must not move the fit.
+    with_small_ad = ctr.fit_beta_prior(
+        base_clicks + [90], base_impressions + [99], min_impressions=100
+    )
+    assert with_small_ad == pytest.approx(expected)
+    details = ctr.fit_beta_prior_details(
+        base_clicks + [90], base_impressions + [99], min_impressions=100
+    )
+    assert details.ads_used == 4
+    assert not details.is_fallback
+
+
+def test_fit_beta_prior_falls_back_to_weak_prior_without_excess_variance() -> None:
+    # Four identical ads: observed variance 0, so var_true < 0 and the moments have no Beta.
+    alpha, beta = ctr.fit_beta_prior([2, 2, 2, 2], [100, 100, 100, 100], min_impressions=100)
+    pooled = (8 + 0.5) / (400 + 1)
+    assert alpha == pytest.approx(pooled * ctr.FALLBACK_PRIOR_STRENGTH)
+    assert beta == pytest.approx((1 - pooled) * ctr.FALLBACK_PRIOR_STRENGTH)
+    assert alpha + beta == pytest.approx(10.0)
+    details = ctr.fit_beta_prior_details([2, 2, 2, 2], [100, 100, 100, 100], 100)
+    assert details.is_fallback
+
+
+def test_fit_beta_prior_fallback_strength_is_configurable() -> None:
+    alpha, beta = ctr.fit_beta_prior(
+        [2, 2, 2], [100, 100, 100], min_impressions=100, fallback_strength=50.0
+    )
+    assert alpha + beta == pytest.approx(50.0)
+    assert alpha / (alpha + beta) == pytest.approx(6.5 / 301)
+
+
+def test_fit_beta_prior_without_clicks_stays_positive() -> None:
+    alpha, beta = ctr.fit_beta_prior([0, 0, 0], [100, 200, 300], min_impressions=100)
+    assert alpha == pytest.approx(0.5 / 601 * 10)
+    assert alpha > 0
+    assert beta > 0
+
+
+def test_fit_beta_prior_falls_back_when_variance_exceeds_any_beta() -> None:
+    # Half the ads never clicked, half always: var_true >= m(1 - m), no Beta fits.
+    alpha, beta = ctr.fit_beta_prior([0, 0, 100, 100], [100, 100, 100, 100], 100)
+    assert alpha + beta == pytest.approx(ctr.FALLBACK_PRIOR_STRENGTH)
+    assert alpha == pytest.approx((200.5 / 401) * 10)
+
+
+def test_fit_beta_prior_refuses_too_few_ads() -> None:
+    with pytest.raises(ValueError, match="only 2 ads have at least 100 impressions"):
+        ctr.fit_beta_prior([1, 2, 3], [100, 150, 50], min_impressions=100)
+
+
+@pytest.mark.parametrize(
+    ("clicks", "impressions", "message"),
+    [
+        ([5, 1, 1], [4, 100, 100], "0 <= clicks <= impressions"),
+        ([-1, 1, 1], [100, 100, 100], "0 <= clicks <= impressions"),
+        ([1, 1], [100, 100, 100], "same length"),
+        ([np.nan, 1, 1], [100, 100, 100], "finite"),
+    ],
+)
+def test_fit_beta_prior_rejects_invalid_counts(
+    clicks: list[float], impressions: list[int], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        ctr.fit_beta_prior(clicks, impressions, min_impressions=1)
+
+
+# --- fit_placement_priors --------------------------------------------------------------------
+
+
+def placement_totals() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ad_id": [1, 2, 3, 4, 1, 2, 3],
+            "placement": ["search", "search", "search", "search", "feed", "feed", "feed"],
+            "clicks": [1, 5, 10, 3, 2, 2, 2],
+            "impressions": [100, 100, 100, 100, 100, 100, 100],
+        }
+    )
+
+
+def test_fit_placement_priors_fits_each_placement_on_its_own_ads() -> None:
+    priors = ctr.fit_placement_priors(placement_totals(), min_impressions=100)
+    assert list(priors.columns) == ctr.PRIOR_COLUMNS
+    assert priors["placement"].tolist() == ["feed", "search"]
+    search = priors.set_index("placement").loc["search"]
+    alpha, beta = ctr.fit_beta_prior([1, 5, 10, 3], [100] * 4, min_impressions=100)
+    assert search["prior_alpha"] == pytest.approx(alpha)
+    assert search["prior_beta"] == pytest.approx(beta)
+    assert search["prior_mean"] == pytest.approx(0.0475)
+    assert search["ads_used"] == 4
+    assert not search["is_fallback_prior"]
+    feed = priors.set_index("placement").loc["feed"]
+    assert feed["ads_used"] == 3
+    assert feed["is_fallback_prior"]
+    assert feed["prior_mean"] == pytest.approx(6.5 / 301)
+
+
+def test_fit_placement_priors_names_the_placement_with_too_few_ads() -> None:
+    totals = pd.concat(
+        [
+            placement_totals(),
+            pd.DataFrame(
+                {"ad_id": [9], "placement": ["video"], "clicks": [1], "impressions": [500]}
+            ),
+        ]
+    )
+    with pytest.raises(ValueError, match="placement 'video'.*only 1 ads"):
+        ctr.fit_placement_priors(totals, min_impressions=100)
+
+
+def test_fit_placement_priors_needs_columns_and_rows() -> None:
+    with pytest.raises(ValueError, match="needs columns \\['clicks'\\]"):
+        ctr.fit_placement_priors(placement_totals().drop(columns="clicks"))
+    with pytest.raises(ValueError, match="no rows"):
+        ctr.fit_placement_priors(placement_totals().iloc[0:0])
+
+
+# --- collect_small ---------------------------------------------------------------------------
+
+
+def test_collect_small_reads_a_duckdb_relation() -> None:
+    connection = duckdb.connect()
+    relation = connection.sql("select range as x, 'a' || range as y from range(5)")
+    frame = frames.collect_small(relation, max_rows=5)
+    assert frame["x"].tolist() == [0, 1, 2, 3, 4]
+    assert frame["y"].tolist() == ["a0", "a1", "a2", "a3", "a4"]
+
+
+def test_collect_small_refuses_a_large_duckdb_relation() -> None:
+    relation = duckdb.connect().sql("select range as x from range(11)")
+    with pytest.raises(ValueError, match="more than 10 rows"):
+        frames.collect_small(relation, max_rows=10)
+
+
+def test_collect_small_accepts_pandas_and_arrow_and_refuses_them_when_large() -> None:
+    frame = pd.DataFrame({"x": [1, 2, 3]}, index=[10, 11, 12])
+    assert frames.collect_small(frame, max_rows=3)["x"].tolist() == [1, 2, 3]
+    assert frames.collect_small(frame, max_rows=3).index.tolist() == [0, 1, 2]
+    table = pa.table({"x": [1, 2, 3]})
+    assert frames.collect_small(table, max_rows=3)["x"].tolist() == [1, 2, 3]
+    with pytest.raises(ValueError, match="more than 2 rows"):
+        frames.collect_small(frame, max_rows=2)
+    with pytest.raises(ValueError, match="more than 2 rows"):
+        frames.collect_small(table, max_rows=2)
+
+
+class FakeSparkDataFrame:
+    """Duck-types the part of pyspark.sql.DataFrame that collect_small uses."""
+
+    def __init__(self, frame: pd.DataFrame, limits: list[int]) -> None:
+        self._frame = frame
+        self.limits = limits
+
+    def limit(self, num: int) -> FakeSparkDataFrame:
+        self.limits.append(num)
+        return FakeSparkDataFrame(self._frame.head(num), self.limits)
+
+    def toPandas(self) -> pd.DataFrame:  # noqa: N802 (pyspark's name)
+        return self._frame
+
+    def toArrow(self) -> pa.Table:  # noqa: N802 (pyspark's name)
+        return pa.Table.from_pandas(self._frame, preserve_index=False)
+
+
+def test_collect_small_reads_a_spark_dataframe_through_a_limit() -> None:
+    limits: list[int] = []
+    spark_frame = FakeSparkDataFrame(pd.DataFrame({"x": range(100)}), limits)
+    with pytest.raises(ValueError, match="more than 10 rows"):
+        frames.collect_small(spark_frame, max_rows=10)
+    assert limits == [11]  # never more than max_rows + 1 rows leave the engine
+    small = FakeSparkDataFrame(pd.DataFrame({"x": [7, 8]}), [])
+    assert frames.collect_small(small, max_rows=10)["x"].tolist() == [7, 8]
+
+
+def test_collect_small_rejects_unknown_inputs_and_bad_limits() -> None:
+    with pytest.raises(TypeError, match="got list"):
+        frames.collect_small([1, 2, 3])
+    with pytest.raises(ValueError, match="positive integer"):
+        frames.collect_small(pd.DataFrame({"x": [1]}), max_rows=0)
