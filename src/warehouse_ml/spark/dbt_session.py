@@ -1,0 +1,135 @@
+"""Run dbt with an in-process ``session`` submission method for dbt-spark Python models.
+
+dbt-spark 1.11 submits Python models only to Databricks (``all_purpose_cluster``,
+``job_cluster``). With the ``session`` connection method dbt already runs SQL inside a local
+SparkSession; this launcher adds the missing Python half: it registers a ``session``
+submission method that executes the compiled model code with that same SparkSession, makes
+it the default for ``method: session`` profiles, and then hands over to dbt's normal CLI::
+
+    python -m warehouse_ml.spark.dbt_session build --profiles-dir profiles --target spark
+
+Every argument after the module name is passed to ``dbt`` unchanged. Upstream has an open
+pull request for the same feature (dbt-labs/dbt-spark#1063, issue #1062); when a dbt-spark
+release ships it, delete this module and call ``dbt`` directly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+SUBMISSION_METHOD = "session"
+"""Name of the submission method, the same as in the upstream pull request."""
+
+_PATCH_MARKER = "_warehouse_ml_session_submission"
+
+
+def _active_spark_session(server_side_parameters: dict[str, str]) -> Any:
+    """Return the SparkSession dbt-spark's ``session`` connection uses (created if needed).
+
+    Built exactly like ``dbt.adapters.spark.session.Cursor`` builds it, so a Python model
+    run before any SQL still gets the profile's configuration.
+    """
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in server_side_parameters.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+class SessionPythonJobHelper:
+    """Execute a compiled dbt Python model in this process with the active SparkSession.
+
+    Implements dbt's ``PythonJobHelper`` interface: constructed with the parsed model and the
+    profile credentials, then ``submit(compiled_code)``. The compiled code is the model
+    followed by dbt-spark's ``py_write_table`` epilogue, which reads ``spark`` from the
+    globals, calls ``model(dbt, spark)`` and writes the result with ``saveAsTable``.
+
+    Parameters
+    ----------
+    parsed_model : dict
+        The model node as dbt passes it (``alias``, ``schema``, ``config``, ...).
+    credentials : SparkCredentials
+        The target's credentials; ``server_side_parameters`` configure the session.
+    """
+
+    def __init__(self, parsed_model: dict[str, Any], credentials: Any) -> None:
+        self.parsed_model = parsed_model
+        self.credentials = credentials
+
+    def submit(self, compiled_code: str) -> None:
+        """Run ``compiled_code``; exceptions propagate and fail the model."""
+        spark = _active_spark_session(dict(self.credentials.server_side_parameters))
+        filename = f"<dbt python model {self.parsed_model.get('unique_id', '?')}>"
+        namespace: dict[str, Any] = {"__name__": "__dbt_python_model__", "spark": spark}
+        exec(compile(compiled_code, filename, "exec"), namespace)  # noqa: S102 - dbt's own compiled model
+
+
+def register_session_submission() -> None:
+    """Teach ``SparkAdapter`` the ``session`` submission method (idempotent).
+
+    After this, ``python_submission_helpers`` contains ``"session"``, and the default
+    submission method is ``"session"`` when the profile uses ``method: session`` (the
+    Databricks default, ``all_purpose_cluster``, stays for every other method). A model may
+    still choose explicitly with ``dbt.config(submission_method=...)``.
+    """
+    from dbt.adapters.spark.impl import SparkAdapter
+
+    if getattr(SparkAdapter, _PATCH_MARKER, False):
+        return
+    upstream_helpers = SparkAdapter.python_submission_helpers.fget
+    upstream_default = SparkAdapter.default_python_submission_method.fget
+
+    def python_submission_helpers(self: Any) -> dict[str, Any]:
+        return {**upstream_helpers(self), SUBMISSION_METHOD: SessionPythonJobHelper}
+
+    def default_python_submission_method(self: Any) -> str:
+        if str(self.config.credentials.method) == SUBMISSION_METHOD:
+            return SUBMISSION_METHOD
+        return upstream_default(self)
+
+    SparkAdapter.python_submission_helpers = property(python_submission_helpers)
+    SparkAdapter.default_python_submission_method = property(default_python_submission_method)
+    setattr(SparkAdapter, _PATCH_MARKER, True)
+
+
+PANDAS_WARNING = "PySpark does not yet fully support pandas"
+
+
+def quiet_pyspark_pandas_warning() -> None:
+    """Hide pyspark 4's FutureWarning about pandas 3 (it works; the warning repeats per call).
+
+    Here with a warnings filter, and in Spark's Python workers (``mapInPandas``), which inherit
+    the environment, through ``PYTHONWARNINGS``.
+    """
+    warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
+    worker_filter = f"ignore:{PANDAS_WARNING}:FutureWarning"
+    existing = os.environ.get("PYTHONWARNINGS")
+    if existing is None:
+        os.environ["PYTHONWARNINGS"] = worker_filter
+    elif worker_filter not in existing:
+        os.environ["PYTHONWARNINGS"] = f"{existing},{worker_filter}"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Register the session method, then run dbt's CLI with ``argv`` (default: sys.argv[1:]).
+
+    Spark's Python workers (``mapInPandas``, pandas UDFs) run this interpreter unless
+    ``PYSPARK_PYTHON`` says otherwise, so they see the same venv and ``warehouse_ml``.
+    Exits like the ``dbt`` command does (0 success, 1 model/test failure, 2 error).
+    """
+    from dbt.cli.main import cli
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    register_session_submission()
+    quiet_pyspark_pandas_warning()
+    args = list(sys.argv[1:] if argv is None else argv)
+    cli.main(args=args, prog_name="dbt")
+
+
+if __name__ == "__main__":
+    main()

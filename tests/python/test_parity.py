@@ -1,0 +1,124 @@
+"""warehouse_ml.parity: the comparison rules, on hand-made Arrow tables (no engine needed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pyarrow as pa
+import pytest
+
+from warehouse_ml import parity
+
+KEYS = ["ad_id", "placement"]
+
+
+def mart(ad_ids, placements, rates, days=None) -> pa.Table:
+    columns = {"ad_id": pa.array(ad_ids, pa.int64()), "placement": placements, "ctr": rates}
+    if days is not None:
+        columns["as_of"] = pa.array(days, pa.timestamp("us"))
+    return pa.table(columns)
+
+
+def test_equal_within_tolerance_in_any_row_order():
+    duck = mart([1, 1, 2], ["feed", "search", "feed"], [0.1, None, 1 / 3])
+    spark = mart([2, 1, 1], ["feed", "search", "feed"], [1 / 3 * (1 + 4e-10), None, 0.1])
+    result = parity.compare_tables("m", duck, spark, KEYS, rtol=1e-9)
+    assert result.ok, result.differences
+    assert (result.rows_duckdb, result.rows_spark) == (3, 3)
+
+
+def test_numeric_difference_beyond_tolerance_names_column_and_key():
+    duck = mart([1, 2], ["feed", "feed"], [0.1, 0.5])
+    spark = mart([1, 2], ["feed", "feed"], [0.1, 0.5 * (1 + 1e-8)])
+    result = parity.compare_tables("m", duck, spark, KEYS, rtol=1e-9)
+    assert result.differences == [
+        "ctr: 1 of 2 values differ, first at key [2, 'feed']: duckdb 0.5 vs spark 0.500000005"
+    ]
+
+
+def test_zero_up_to_rounding_is_equal_but_small_real_differences_are_not():
+    duck = mart([1, 2], ["feed", "feed"], [2.1e-15, 1e-6])
+    spark = mart([1, 2], ["feed", "feed"], [1.7e-15, 1.1e-6])
+    (difference,) = parity.compare_tables("m", duck, spark, KEYS, rtol=1e-9).differences
+    assert (
+        difference
+        == "ctr: 1 of 2 values differ, first at key [2, 'feed']: duckdb 1e-06 vs spark 1.1e-06"
+    )
+    assert parity.compare_tables("m", duck, spark, KEYS, rtol=1e-9, atol=1e-6).ok
+
+
+def test_null_against_value_is_a_difference():
+    duck = mart([1], ["feed"], [None])
+    spark = mart([1], ["feed"], [0.0])
+    assert not parity.compare_tables("m", duck, spark, KEYS, 1e-9).ok
+
+
+def test_row_counts_keys_and_columns():
+    duck = mart([1, 2], ["feed", "feed"], [0.1, 0.2])
+    shorter = mart([1], ["feed"], [0.1])
+    assert parity.compare_tables("m", duck, shorter, KEYS, 1e-9).differences == [
+        "row counts differ: 2 vs 1"
+    ]
+    other_keys = mart([1, 3], ["feed", "feed"], [0.1, 0.2])
+    (difference,) = parity.compare_tables("m", duck, other_keys, KEYS, 1e-9).differences
+    assert difference.startswith("keys differ: 1 of 2 sorted key rows")
+    renamed = duck.rename_columns(["ad_id", "placement", "rate"])
+    (difference,) = parity.compare_tables("m", duck, renamed, KEYS, 1e-9).differences
+    assert difference == "columns differ: only on duckdb ['ctr'], only on spark ['rate']"
+
+
+def test_type_family_and_timestamps():
+    day = dt.datetime(2025, 5, 1, 12, 30)
+    duck = mart([1], ["feed"], [0.1], days=[day])
+    spark = mart([1], ["feed"], [0.1]).append_column(
+        "as_of",
+        pa.array([day], pa.timestamp("ns")),  # Spark's INT96 timestamps read as ns
+    )
+    assert parity.compare_tables("m", duck, spark, KEYS, 1e-9).ok
+    as_text = mart([1], ["feed"], ["0.1"], days=[day])
+    (difference,) = parity.compare_tables("m", duck, as_text, KEYS, 1e-9).differences
+    assert difference.startswith("ctr: type family numeric (double) on duckdb, text (string)")
+
+
+def test_mart_keys_from_manifest(tmp_path):
+    def model(alias, schema):
+        return {"resource_type": "model", "alias": alias, "schema": schema}
+
+    def test(name, attached, kwargs):
+        return {
+            "resource_type": "test",
+            "attached_node": attached,
+            "test_metadata": {"name": name, "kwargs": kwargs},
+        }
+
+    manifest = {
+        "nodes": {
+            "model.p.fct_a": model("fct_a", "marts"),
+            "model.p.fct_b": model("fct_b", "marts"),
+            "model.p.stg_c": model("stg_c", "staging"),
+            "t1": test("unique", "model.p.fct_a", {"column_name": "a_id"}),
+            "t2": test(
+                "unique_combination_of_columns",
+                "model.p.fct_b",
+                {"combination_of_columns": ["x", "y"]},
+            ),
+            "t3": test("unique", "model.p.fct_b", {"column_name": "z"}),
+            "t4": test("unique", "model.p.stg_c", {"column_name": "c_id"}),
+        }
+    }
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    assert parity.mart_keys(path) == {"fct_a": ["a_id"], "fct_b": ["x", "y"]}
+
+
+def test_build_refuses_nothing_silently(tmp_path, monkeypatch):
+    """A failing dbt run raises with the output file named."""
+
+    def fake_run(*args, **kwargs):
+        return type("Done", (), {"returncode": 2, "stdout": "boom", "stderr": ""})()
+
+    monkeypatch.setattr(parity.subprocess, "run", fake_run)
+    with pytest.raises(RuntimeError, match="dbt build --target duckdb failed \\(exit 2\\)"):
+        parity.build("duckdb", tmp_path / "raw", tmp_path)
+    assert (tmp_path / "dbt-duckdb.out").read_text() == "boom"

@@ -1,0 +1,194 @@
+"""warehouse_ml.registry: content-hash versions, append-only rows, verified loading."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import pytest
+from _ml_synthetic import FEATURES, synthetic_frame
+
+from warehouse_ml import registry, training
+from warehouse_ml.errors import (
+    ArtifactHashMismatchError,
+    ModelNotRegisteredError,
+    ModelVersionNotFoundError,
+    UntrustedArtifactError,
+)
+
+SAMPLING = {"method": "cluster", "fraction": 0.2, "seed": 42}
+
+
+def fit(frame, **params):
+    return training.fit(
+        frame,
+        features=FEATURES,
+        label="is_churned",
+        weight="weight",
+        algorithm="logistic_regression",
+        random_state=3,
+        params=params or None,
+    )
+
+
+def row_for(trained, when=datetime(2026, 1, 1), **kwargs):
+    options = {
+        "model_name": "churn",
+        "training_set": "trn_churn",
+        "sampling_spec": SAMPLING,
+        "code": "test-code",
+    }
+    options.update(kwargs)
+    return registry.registry_row(trained, trained_at=when, **options)
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return synthetic_frame(600, seed=8)
+
+
+@pytest.fixture(scope="module")
+def trained(frame):
+    return fit(frame)
+
+
+def test_row_describes_the_model(trained, frame):
+    row = row_for(trained, metrics={"holdout": {"roc_auc": 0.8}})
+    assert row["row_count"] == 600
+    assert row["weight_sum"] == pytest.approx(frame["weight"].sum())
+    assert row["algorithm"] == "logistic_regression"
+    assert json.loads(row["hyperparameters"])["C"] == 1.0
+    features = json.loads(row["features"])
+    assert features[2] == {"name": "segment", "type": "categorical", "dtype": "string"}
+    assert features[3] == {"name": "hour", "type": "categorical", "dtype": "bigint"}
+    assert json.loads(row["sampling_spec"]) == SAMPLING
+    assert json.loads(row["metrics"]) == {"holdout": {"roc_auc": 0.8}}
+    assert row["artifact_sha256"] == hashlib.sha256(row["artifact"]).hexdigest()
+    assert "scikit-learn" in json.loads(row["library_versions"])
+    assert len(row["model_version"]) == 16
+    assert registry.registry_table([row]).schema == registry.REGISTRY_SCHEMA
+
+
+def test_retraining_with_nothing_changed_gives_the_same_version(trained, frame):
+    again = fit(frame.sample(frac=1.0, random_state=1))
+    first = row_for(trained, when=datetime(2026, 1, 1))
+    second = row_for(again, when=datetime(2026, 2, 1))
+    assert first["model_version"] == second["model_version"]
+
+
+def test_a_change_gives_a_new_version(trained, frame):
+    base = row_for(trained)["model_version"]
+    assert row_for(fit(frame, C=0.5))["model_version"] != base
+    assert row_for(fit(frame.iloc[1:]))["model_version"] != base
+    assert row_for(trained, sampling_spec={**SAMPLING, "seed": 1})["model_version"] != base
+    assert row_for(trained, code="other-code")["model_version"] != base
+    assert row_for(trained, training_set="trn_other")["model_version"] != base
+
+
+def test_code_version_hashes_the_training_code():
+    assert registry.code_version().startswith("0.1.0+")
+    assert len(registry.code_version().split("+")[1]) == 12
+
+
+def test_append_keeps_old_versions_and_skips_repeats(trained, frame):
+    first = row_for(trained, when=datetime(2026, 1, 1))
+    table = registry.append_if_new(None, first)
+    table = registry.append_if_new(table, row_for(trained, when=datetime(2026, 3, 1)))
+    assert table.num_rows == 1
+    newer = row_for(fit(frame, C=0.5), when=datetime(2026, 2, 1))
+    table = registry.append_if_new(table, newer)
+    assert table.num_rows == 2
+    assert table.column("model_version").to_pylist() == [
+        first["model_version"],
+        newer["model_version"],
+    ]
+
+
+def test_select_newest_or_pinned(trained, frame):
+    old = row_for(trained, when=datetime(2026, 1, 1))
+    new = row_for(fit(frame, C=0.5), when=datetime(2026, 2, 1))
+    other = row_for(trained, model_name="ctr", when=datetime(2026, 5, 1))
+    table = registry.registry_table([new, old, other])
+    assert registry.select_version(table, "churn")["model_version"] == new["model_version"]
+    pinned = registry.select_version(table, "churn", old["model_version"])
+    assert pinned["trained_at"] == datetime(2026, 1, 1)
+
+
+def test_no_registered_model_is_a_clear_error(trained):
+    table = registry.registry_table([row_for(trained)])
+    with pytest.raises(ModelNotRegisteredError, match="model 'ctr' has no registered version"):
+        registry.load_model(table, "ctr")
+
+
+def test_missing_pinned_version_is_a_clear_error(trained):
+    row = row_for(trained)
+    table = registry.registry_table([row])
+    known = row["model_version"]
+    with pytest.raises(
+        ModelVersionNotFoundError,
+        match=rf"model 'churn' has no version 'deadbeef' \(registered: \['{known}'\]",
+    ):
+        registry.load_model(table, "churn", "deadbeef")
+
+
+@pytest.mark.parametrize("artifact_format", ["skops", "joblib"])
+def test_load_round_trip(trained, frame, artifact_format):
+    row = row_for(trained, artifact_format=artifact_format, negative_downsampling_rate=0.25)
+    loaded = registry.load_model(registry.registry_table([row]), "churn")
+    assert loaded.model_version == row["model_version"]
+    assert loaded.features == FEATURES
+    assert loaded.negative_downsampling_rate == 0.25
+    assert loaded.integer_categoricals == ("hour",)
+    prepared = training.prepare_features(frame, FEATURES)
+    np.testing.assert_array_equal(
+        loaded.pipeline.predict_proba(prepared)[:, 1], trained.predict_proba(frame)
+    )
+
+
+@pytest.mark.parametrize("artifact_format", ["skops", "joblib"])
+def test_tampered_artifact_is_refused(trained, artifact_format, monkeypatch):
+    row = row_for(trained, artifact_format=artifact_format)
+    tampered = bytearray(row["artifact"])
+    tampered[len(tampered) // 2] ^= 0xFF
+    row["artifact"] = bytes(tampered)
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("deserialised bytes that failed the hash check")
+
+    monkeypatch.setattr(registry, "_deserialize", must_not_run)
+    with pytest.raises(
+        ArtifactHashMismatchError,
+        match=rf"model 'churn' version '{row['model_version']}': artifact sha256 .* does not match",
+    ):
+        registry.load_model(registry.registry_table([row]), "churn")
+
+
+class NotAModel:
+    """Stands for anything outside scikit-learn/numpy that a crafted artifact could build."""
+
+    def __init__(self) -> None:
+        self.payload = "x"
+
+
+def test_skops_artifact_with_foreign_types_is_refused(trained):
+    skops_io = pytest.importorskip("skops.io")
+    row = row_for(trained)
+    row["artifact"] = skops_io.dumps(NotAModel())
+    row["artifact_sha256"] = hashlib.sha256(row["artifact"]).hexdigest()
+    with pytest.raises(UntrustedArtifactError, match="NotAModel"):
+        registry.load_model(registry.registry_table([row]), "churn")
+
+
+def test_registry_survives_a_duckdb_table(trained, frame):
+    table = registry.registry_table([row_for(trained)])
+    con = duckdb.connect()
+    con.register("registry_rows", table)
+    con.execute("create table ml_registry as select * from registry_rows")
+    loaded = registry.load_model(con.sql("select * from ml_registry"), "churn")
+    prepared = training.prepare_features(frame, FEATURES)
+    np.testing.assert_array_equal(
+        loaded.pipeline.predict_proba(prepared)[:, 1], trained.predict_proba(frame)
+    )
