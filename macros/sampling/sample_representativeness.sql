@@ -1,8 +1,9 @@
 {#- sample_representativeness(sample, population, features, weight_column=none, bins=10, population_where=none):
     a select with one row per feature comparing a sample with the population it was drawn from:
     row counts, population mean, sample mean (weighted by weight_column when given), the population
-    stability index (PSI) over `bins` population-quantile bins, and the Kolmogorov-Smirnov statistic on
-    the same bin grid (the largest gap between the two cumulative shares; a lower bound of the exact KS).
+    stability index (PSI) over `bins` population-quantile bins (exact discrete quantiles, computed from
+    the population's distinct values and their counts), and the Kolmogorov-Smirnov statistic on the same
+    bin grid (the largest gap between the two cumulative shares; a lower bound of the exact KS).
     Nulls form their own bin. Features must be numeric or boolean.
     Columns: feature_name, population_rows, sample_rows, population_mean, sample_mean, psi, ks_statistic. -#}
 {% macro sample_representativeness(sample, population, features, weight_column=none, bins=10, population_where=none) -%}
@@ -22,12 +23,40 @@
     with
     {% for feature in features %}
     {%- set i = loop.index %}
-    _sr_population_{{ i }} as (
-        select cast({{ feature }} as double) as feature_value
-        from {{ population }}
-        {%- if population_where %}
-        where {{ population_where }}
-        {%- endif %}
+    {#- The population is read once per feature and reduced to its distinct values with their row counts:
+        exact, the same SQL on every engine, and memory that grows with distinct values, not rows
+        (a quantile aggregate over 100M rows holds them all). -#}
+    _sr_population_values_{{ i }} as (
+        select
+            feature_value,
+            count(*) as value_rows
+        from (
+            select cast({{ feature }} as double) as feature_value
+            from {{ population }}
+            {%- if population_where %}
+            where {{ population_where }}
+            {%- endif %}
+        ) as population_values
+        group by feature_value
+    ),
+
+    _sr_population_cdf_{{ i }} as (
+        select
+            feature_value,
+            sum(value_rows) over (order by feature_value rows between unbounded preceding and current row) as cumulative_rows,
+            sum(value_rows) over () as non_null_rows
+        from _sr_population_values_{{ i }}
+        where feature_value is not null
+    ),
+
+    {#- edge_k: the discrete k/bins quantile, the first value whose cumulative share reaches k/bins
+        (as percentile_disc), compared in whole numbers so no rounding moves an edge. -#}
+    _sr_edges_{{ i }} as (
+        select
+            {%- for k in range(1, edge_count + 1) %}
+            min(case when cumulative_rows * {{ bins }} >= non_null_rows * {{ k }} then feature_value end) as edge_{{ k }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        from _sr_population_cdf_{{ i }}
     ),
 
     _sr_sample_{{ i }} as (
@@ -37,25 +66,18 @@
         from {{ sample }}
     ),
 
-    _sr_edges_{{ i }} as (
-        select
-            {%- for k in range(1, edge_count + 1) %}
-            {{ warehouse_ml._sampling_quantile('feature_value', k / bins) }} as edge_{{ k }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        from _sr_population_{{ i }}
-    ),
-
     _sr_population_bins_{{ i }} as (
         select
             bin,
-            count(*) as row_count,
-            sum(feature_value) as value_sum,
-            count(feature_value) as value_count
+            sum(value_rows) as row_count,
+            sum(feature_value * value_rows) as value_sum,
+            sum(case when feature_value is not null then value_rows end) as value_count
         from (
             select
                 values_.feature_value,
+                values_.value_rows,
                 {{ warehouse_ml._sampling_bin_expression(edge_count) }} as bin
-            from _sr_population_{{ i }} as values_
+            from _sr_population_values_{{ i }} as values_
             cross join _sr_edges_{{ i }} as edges
         ) as binned
         group by bin
@@ -143,25 +165,4 @@
             + case when values_.feature_value > edges.edge_{{ k }} then 1 else 0 end
             {%- endfor %}
     end
-{%- endmacro %}
-
-
-{#- Private: the q-quantile of a column (exact on DuckDB, approximate on Spark). -#}
-{% macro _sampling_quantile(expr, q) -%}
-    {{ return(adapter.dispatch('_sampling_quantile', 'warehouse_ml')(expr, q)) }}
-{%- endmacro %}
-
-{% macro default___sampling_quantile(expr, q) -%}
-    percentile_approx({{ expr }}, {{ q }}, 10000)
-{%- endmacro %}
-
-{% macro duckdb___sampling_quantile(expr, q) -%}
-    quantile_disc({{ expr }}, {{ q }})
-{%- endmacro %}
-
-{#- spark__: exact, so the bins (and PSI, KS) equal DuckDB's. Spark's percentile_disc keeps a
-    value -> count map per partition and merges it (memory ~ distinct values, not rows) and picks
-    the same element as DuckDB's quantile_disc (checked on ties, nulls and n = 1..101). -#}
-{% macro spark___sampling_quantile(expr, q) -%}
-    percentile_disc({{ q }}) within group (order by {{ expr }})
 {%- endmacro %}

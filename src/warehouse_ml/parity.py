@@ -1,6 +1,18 @@
-"""Engine parity: build the project on DuckDB and on Spark from the same raw data, compare marts.
+"""Engine parity: build the project on DuckDB and on Spark from the same raw data, compare tables.
 
-For every model in the ``marts`` schema the check asserts, per the Scale-out issue:
+Compared: every model in the ``marts`` schema and in the ``ml`` schema (the model registries,
+``ml_model_metrics`` and the scores), so a sample, a fitted model or a score that differs between
+engines fails the check. Left out (``NOT_COMPARED``): the run stamps (``trained_at``,
+``scored_at``); the artifact bytes and their sha256 (a zip archive records file times); and the
+columns that hash or print the training rows bit for bit: ``model_version`` and
+``data_fingerprint`` (a sum of 64-bit row hashes: a feature summed in another order differs in
+its last bit, e.g. 377.57 vs 377.57000000000005, and so does the hash), the scoring SQL and the
+metrics JSON (coefficients and metrics as text). What they stand for is compared by value: the
+metrics in ``ml_model_metrics`` and every score within ``rtol``, ``row_count``, ``weight_sum``,
+parameters and features exactly. For every compared table the check asserts, per the Scale-out
+issue:
+For every compared table the check asserts,
+per the Scale-out issue:
 
 - the same columns and the same number of rows on both engines;
 - the same keys (the columns of the mart's ``unique`` / ``unique_combination_of_columns`` test);
@@ -10,7 +22,7 @@ For every model in the ``marts`` schema the check asserts, per the Scale-out iss
 - every other column (text, dates, timestamps, booleans) exactly equal.
 
 The DuckDB side is read from the database file, the Spark side from the Parquet files of the
-Spark warehouse directory (``<spark_dir>/warehouse/marts.db/<table>``), so the comparison needs
+Spark warehouse directory (``<spark_dir>/warehouse/<schema>.db/<table>``), so the comparison needs
 no running Spark. Command line::
 
     python -m warehouse_ml.parity --raw /path/to/raw --work /tmp/parity [--threads 2] [--skip-build]
@@ -38,8 +50,23 @@ import pyarrow.parquet as pq
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 """Default dbt project: the repository root of an editable install (``--project-dir`` overrides)."""
 
-MART_SCHEMA = "marts"
+COMPARED_SCHEMAS = ("marts", "ml")
 KEY_TESTS = ("unique_combination_of_columns", "unique")
+NOT_COMPARED = frozenset(
+    {
+        "trained_at",
+        "scored_at",
+        "artifact",
+        "artifact_sha256",
+        "model_version",
+        "data_fingerprint",
+        "scoring_sql_duckdb",
+        "scoring_sql_spark",
+        "metrics",
+    }
+)
+"""Columns that record when a run wrote a row, or hash or print its training rows bit for bit
+(see the module docstring); compared through the values they stand for instead."""
 
 
 @dataclass
@@ -114,16 +141,17 @@ def build(
 
 
 def mart_keys(manifest_path: Path) -> dict[str, list[str]]:
-    """Map every mart (model in the ``marts`` schema) to its key columns, from the manifest.
+    """Map every compared table (``<schema>.<alias>``, schemas in ``COMPARED_SCHEMAS``) to its
+    key columns, from the manifest.
 
-    The key is the column list of the mart's ``unique_combination_of_columns`` test, or the
-    column of its ``unique`` test; a mart without either maps to ``[]``.
+    The key is the column list of the table's ``unique_combination_of_columns`` test, or the
+    column of its ``unique`` test; a table without either maps to ``[]``.
     """
     manifest = json.loads(manifest_path.read_text())
     marts = {
-        uid: node["alias"]
+        uid: f"{node['schema']}.{node['alias']}"
         for uid, node in manifest["nodes"].items()
-        if node["resource_type"] == "model" and node["schema"] == MART_SCHEMA
+        if node["resource_type"] == "model" and node["schema"] in COMPARED_SCHEMAS
     }
     keys: dict[str, list[str]] = {alias: [] for alias in marts.values()}
     for node in manifest["nodes"].values():
@@ -140,16 +168,18 @@ def mart_keys(manifest_path: Path) -> dict[str, list[str]]:
 
 
 def read_duckdb_mart(database: Path, table: str) -> pa.Table:
-    """Read ``marts.<table>`` from the DuckDB file (read-only)."""
+    """Read ``<schema>.<alias>`` from the DuckDB file (read-only)."""
     import duckdb
 
+    schema, alias = table.split(".", 1)
     with duckdb.connect(str(database), read_only=True) as connection:
-        return connection.sql(f'select * from {MART_SCHEMA}."{table}"').to_arrow_table()
+        return connection.sql(f'select * from {schema}."{alias}"').to_arrow_table()
 
 
 def read_spark_mart(spark_dir: Path, table: str) -> pa.Table:
-    """Read a Spark managed table of the ``marts`` schema from its Parquet files."""
-    folder = spark_dir / "warehouse" / f"{MART_SCHEMA}.db" / table
+    """Read the Spark managed table ``<schema>.<alias>`` from its Parquet files."""
+    schema, alias = table.split(".", 1)
+    folder = spark_dir / "warehouse" / f"{schema}.db" / alias
     if not folder.is_dir():
         raise FileNotFoundError(f"no Spark table files at {folder} (a view, or not built)")
     files = sorted(p for p in folder.rglob("*.parquet") if not p.name.startswith((".", "_")))
@@ -227,7 +257,9 @@ def compare_tables(
     spark = pd.DataFrame({c: _normalise(spark_table[c]) for c in duck_columns})
     duck = duck.sort_values(list(keys), kind="stable", ignore_index=True)
     spark = spark.sort_values(list(keys), kind="stable", ignore_index=True)
-    key_mismatch = (duck[list(keys)].astype(object) != spark[list(keys)].astype(object)).any(axis=1)
+    duck_keys, spark_keys = duck[list(keys)].astype(object), spark[list(keys)].astype(object)
+    same_key = (duck_keys == spark_keys) | (duck_keys.isna() & spark_keys.isna())
+    key_mismatch = ~same_key.all(axis=1)
     if key_mismatch.any():
         row = int(np.flatnonzero(key_mismatch.to_numpy())[0])
         first_duck = _plain(duck.loc[row, list(keys)].tolist())
@@ -270,19 +302,26 @@ def compare_tables(
 
 
 def compare_marts(work: Path, rtol: float = 1e-9, atol: float = 1e-12) -> list[MartParity]:
-    """Compare every mart built under ``work`` by :func:`build` on both targets."""
+    """Compare every table of ``COMPARED_SCHEMAS`` built under ``work`` by :func:`build` on both
+    targets, without the ``NOT_COMPARED`` columns (also dropped from the keys)."""
     keys = mart_keys(work / "target-duckdb" / "manifest.json")
     results = []
     for table, table_keys in keys.items():
-        duck = read_duckdb_mart(work / "warehouse.duckdb", table)
+        table_keys = [key for key in table_keys if key not in NOT_COMPARED]
+        duck = _comparable(read_duckdb_mart(work / "warehouse.duckdb", table))
         try:
             spark = read_spark_mart(work / "spark", table)
         except FileNotFoundError as missing:
             result = MartParity(table, table_keys, duck.num_rows, 0, [f"not on spark: {missing}"])
             results.append(result)
             continue
+        spark = _comparable(spark)
         results.append(compare_tables(table, duck, spark, table_keys, rtol, atol))
     return results
+
+
+def _comparable(table: pa.Table) -> pa.Table:
+    return table.drop_columns([c for c in table.column_names if c in NOT_COMPARED])
 
 
 def run_parity(
@@ -314,7 +353,7 @@ def run_parity(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: build both engines, compare every mart, print one line per mart."""
+    """Command line: build both engines, compare every table, print one line per table."""
     parser = argparse.ArgumentParser(prog="python -m warehouse_ml.parity", description=__doc__)
     parser.add_argument("--raw", type=Path, required=True, help="raw data folder (raw_data_path)")
     parser.add_argument("--work", type=Path, required=True, help="scratch folder for both builds")

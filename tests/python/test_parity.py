@@ -81,6 +81,33 @@ def test_type_family_and_timestamps():
     assert difference.startswith("ctr: type family numeric (double) on duckdb, text (string)")
 
 
+def test_null_keys_align():
+    """A null in a key column (a metric without a bin) matches a null on the other engine."""
+    duck = pa.table(
+        {"metric": ["auc", "lift", "lift"], "bin": [None, 1, 2], "value": [0.8, 2.0, 1.5]}
+    )
+    spark = pa.table(
+        {"metric": ["lift", "auc", "lift"], "bin": [2, None, 1], "value": [1.5, 0.8, 2.0]}
+    )
+    assert parity.compare_tables("m", duck, spark, ["metric", "bin"], 1e-9).ok
+    moved = pa.table(
+        {"metric": ["lift", "auc", "lift"], "bin": [2, 3, 1], "value": [1.5, 0.8, 2.0]}
+    )
+    (difference,) = parity.compare_tables("m", duck, moved, ["metric", "bin"], 1e-9).differences
+    assert difference.startswith("keys differ: 1 of 3")
+
+
+def test_run_stamps_are_not_compared():
+    """trained_at, scored_at and the artifact bytes differ between runs; other columns count."""
+    duck = mart([1], ["feed"], [0.1]).append_column("scored_at", pa.array([1.0]))
+    spark = mart([1], ["feed"], [0.1]).append_column("scored_at", pa.array([2.0]))
+    assert not parity.compare_tables("m", duck, spark, KEYS, 1e-9).ok
+    stripped = [parity._comparable(t) for t in (duck, spark)]
+    assert parity.compare_tables("m", *stripped, KEYS, 1e-9).ok
+    other = mart([1], ["feed"], [0.2]).append_column("scored_at", pa.array([2.0]))
+    assert not parity.compare_tables("m", stripped[0], parity._comparable(other), KEYS, 1e-9).ok
+
+
 def test_mart_keys_from_manifest(tmp_path):
     def model(alias, schema):
         return {"resource_type": "model", "alias": alias, "schema": schema}
@@ -97,6 +124,7 @@ def test_mart_keys_from_manifest(tmp_path):
             "model.p.fct_a": model("fct_a", "marts"),
             "model.p.fct_b": model("fct_b", "marts"),
             "model.p.stg_c": model("stg_c", "staging"),
+            "model.p.scores": model("scores", "ml"),
             "t1": test("unique", "model.p.fct_a", {"column_name": "a_id"}),
             "t2": test(
                 "unique_combination_of_columns",
@@ -105,11 +133,16 @@ def test_mart_keys_from_manifest(tmp_path):
             ),
             "t3": test("unique", "model.p.fct_b", {"column_name": "z"}),
             "t4": test("unique", "model.p.stg_c", {"column_name": "c_id"}),
+            "t5": test("unique", "model.p.scores", {"column_name": "s_id"}),
         }
     }
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps(manifest))
-    assert parity.mart_keys(path) == {"fct_a": ["a_id"], "fct_b": ["x", "y"]}
+    assert parity.mart_keys(path) == {
+        "marts.fct_a": ["a_id"],
+        "marts.fct_b": ["x", "y"],
+        "ml.scores": ["s_id"],
+    }
 
 
 def test_build_refuses_nothing_silently(tmp_path, monkeypatch):

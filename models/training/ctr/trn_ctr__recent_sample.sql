@@ -27,14 +27,12 @@
     }
 ) }}
 
+{#- time_window reads its input twice (the latest date, then the rows): pass the relation, not a CTE
+    over it, or DuckDB materialises the CTE (a full copy of the table). -#}
 with
 
-impression_features as (
-    select * from {{ ref('fct_impression_features') }}
-),
-
 recent_impressions as (
-    {{ time_window('impression_features', 'impression_date', window_days, end_date=end_date) }}
+    {{ time_window(ref('fct_impression_features'), 'impression_date', window_days, end_date=end_date) }}
 ),
 
 downsampled_impressions as (

@@ -23,15 +23,13 @@
     }
 ) }}
 
+{#- The macro reads its input several times (stratum counts, candidates, the sample): pass the relation,
+    not a CTE over it, or DuckDB materialises the CTE (a full copy of the table). -#}
 with
-
-impression_features as (
-    select * from {{ ref('fct_impression_features') }}
-),
 
 stratified_impressions as (
     {{ stratified_sample(
-        'impression_features',
+        ref('fct_impression_features'),
         ['product_category', 'placement'],
         'impression_id',
         seed,
