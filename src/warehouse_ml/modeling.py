@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from warehouse_ml import metrics, registry, scoring, sql_compile, training
+from warehouse_ml import engine, metrics, registry, scoring, sql_compile, training
 from warehouse_ml.training import FeatureSpec
 
 CHURN_CATEGORICAL = ("segment", "region", "acquisition_channel")
@@ -349,9 +349,9 @@ def latest_rows(frame: Any, column: str) -> Any:
         frame = frame.to_pandas()
     if isinstance(frame, pd.DataFrame):
         return rows_on(frame, column, frame[column].max()) if len(frame) else frame
-    if hasattr(frame, "mapInPandas"):  # Spark
+    if engine.frame_engine(frame) == "spark":
         latest = frame.agg({column: "max"}).collect()[0][0]
-    else:  # DuckDB
+    else:
         latest = frame.aggregate(f"max({column})").fetchall()[0][0]
     return frame if latest is None else rows_on(frame, column, latest)
 
@@ -402,7 +402,7 @@ def score_population(
 
 
 def _is_spark(frame: Any) -> bool:
-    return hasattr(frame, "mapInPandas")
+    return engine.frame_engine(frame) == "spark"
 
 
 def spark_scores(
