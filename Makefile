@@ -63,7 +63,8 @@ test: setup-spark
 	rm -rf $(TEST_DIR) && mkdir -p $(TEST_DIR)
 	$(BIN)/warehouse-ml generate --scale 0.02 --seed 7 --out $(TEST_DIR)/raw
 	@# dbt build (every model and test) on DuckDB and on local Spark from the same raw data,
-	@# then every mart compared between the engines (src/warehouse_ml/parity.py).
+	@# then every mart, model registry, metric and score compared between the engines
+	@# (src/warehouse_ml/parity.py).
 	$(BIN)/python -m warehouse_ml.parity --raw $(TEST_DIR)/raw --work $(TEST_DIR)/parity --threads $(THREADS)
 	rm -rf $(TEST_DIR)
 

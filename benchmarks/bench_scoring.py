@@ -119,7 +119,7 @@ def run_path(
     # DuckDB's buffer pool keeps the pages of the table it writes until it needs the room (its
     # default cap is 80% of RAM), so without a cap the scores table itself shows up as process
     # memory that grows with the rows: 694 -> 975 MiB from 10M to 20M rows in one run here;
-    # capped at 256MB, 585 MiB at both sizes.
+    # capped at 256MB, 586 and 589 MiB.
     con.execute(f"set memory_limit = '{memory_limit}'")
     con.execute("drop table if exists scores")
     model = registry.load_model(con.sql("select * from ml_registry"), "bench_ctr")

@@ -40,23 +40,8 @@
         group by feature_value
     ),
 
-    _sr_population_cdf_{{ i }} as (
-        select
-            feature_value,
-            sum(value_rows) over (order by feature_value rows between unbounded preceding and current row) as cumulative_rows,
-            sum(value_rows) over () as non_null_rows
-        from _sr_population_values_{{ i }}
-        where feature_value is not null
-    ),
-
-    {#- edge_k: the discrete k/bins quantile, the first value whose cumulative share reaches k/bins
-        (as percentile_disc), compared in whole numbers so no rounding moves an edge. -#}
     _sr_edges_{{ i }} as (
-        select
-            {%- for k in range(1, edge_count + 1) %}
-            min(case when cumulative_rows * {{ bins }} >= non_null_rows * {{ k }} then feature_value end) as edge_{{ k }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        from _sr_population_cdf_{{ i }}
+        {{ warehouse_ml._sampling_quantile_edges('_sr_population_values_' ~ i, bins) }}
     ),
 
     _sr_sample_{{ i }} as (
@@ -165,4 +150,26 @@
             + case when values_.feature_value > edges.edge_{{ k }} then 1 else 0 end
             {%- endfor %}
     end
+{%- endmacro %}
+
+
+{#- Private: one row with edge_1 .. edge_<bins - 1>, the discrete k/bins quantiles of `value_counts`
+    (columns feature_value, value_rows; nulls ignored): the first value whose cumulative share of rows
+    reaches k/bins, as percentile_disc / quantile_disc define it. Compared in whole numbers
+    (cumulative_rows x bins >= rows x k), so no rounding of k/bins moves an edge; the engines' own
+    functions take the next value where k/bins is inexact in binary and k/bins x rows is whole
+    (e.g. 5/7 of 7 rows). All edges are null when there are no values. -#}
+{% macro _sampling_quantile_edges(value_counts, bins) -%}
+    select
+        {%- for k in range(1, bins) %}
+        min(case when cumulative_rows * {{ bins }} >= non_null_rows * {{ k }} then feature_value end) as edge_{{ k }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from (
+        select
+            feature_value,
+            sum(value_rows) over (order by feature_value rows between unbounded preceding and current row) as cumulative_rows,
+            sum(value_rows) over () as non_null_rows
+        from {{ value_counts }}
+        where feature_value is not null
+    ) as cumulative_values
 {%- endmacro %}

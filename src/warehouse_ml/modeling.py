@@ -402,7 +402,8 @@ def score_population(
 
 
 def _is_spark(frame: Any) -> bool:
-    return engine.frame_engine(frame) == "spark"
+    """True for a Spark DataFrame; False for a DuckDB relation or SQL text (the DuckDB path)."""
+    return not isinstance(frame, str) and engine.frame_engine(frame) == "spark"
 
 
 def spark_scores(

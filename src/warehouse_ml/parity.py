@@ -11,11 +11,11 @@ metrics JSON (coefficients and metrics as text). What they stand for is compared
 metrics in ``ml_model_metrics`` and every score within ``rtol``, ``row_count``, ``weight_sum``,
 parameters and features exactly. For every compared table the check asserts, per the Scale-out
 issue:
-For every compared table the check asserts,
-per the Scale-out issue:
 
 - the same columns and the same number of rows on both engines;
-- the same keys (the columns of the mart's ``unique`` / ``unique_combination_of_columns`` test);
+- the same keys (the columns of the table's ``unique`` / ``unique_combination_of_columns`` test,
+  without the ``NOT_COMPARED`` columns), unique on each side (a work directory holding several
+  appended model versions is refused, not misaligned);
 - numeric columns equal within ``rtol`` (1e-9 relative) after aligning rows on the keys, or
   within ``atol`` (1e-12 absolute): a value that is zero up to rounding (a KS gap of 2e-15
   on one engine, 1.7e-15 on the other) has no meaningful relative error;
@@ -250,6 +250,15 @@ def compare_tables(
         result.differences.append(
             "no key found (add a unique or unique_combination_of_columns test)"
         )
+    if result.differences:
+        return result
+    for engine_name, table in (("duckdb", duckdb_table), ("spark", spark_table)):
+        duplicated = int(table.select(list(keys)).to_pandas().duplicated().sum())
+        if duplicated:
+            result.differences.append(
+                f"keys {list(keys)} not unique on {engine_name} ({duplicated} repeated rows): "
+                "compare fresh builds (one model version each)"
+            )
     if result.differences:
         return result
 

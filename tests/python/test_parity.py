@@ -97,6 +97,18 @@ def test_null_keys_align():
     assert difference.startswith("keys differ: 1 of 3")
 
 
+def test_repeated_keys_are_refused():
+    """Appended model versions share a key once model_version is dropped: refused, not paired."""
+    duck = pa.table({"model_name": ["ctr", "ctr"], "row_count": [10, 12]})
+    spark = pa.table({"model_name": ["ctr", "ctr"], "row_count": [12, 10]})
+    differences = parity.compare_tables("m", duck, spark, ["model_name"], 1e-9).differences
+    assert differences == [
+        f"keys ['model_name'] not unique on {engine} (1 repeated rows): "
+        "compare fresh builds (one model version each)"
+        for engine in ("duckdb", "spark")
+    ]
+
+
 def test_run_stamps_are_not_compared():
     """trained_at, scored_at and the artifact bytes differ between runs; other columns count."""
     duck = mart([1], ["feed"], [0.1]).append_column("scored_at", pa.array([1.0]))

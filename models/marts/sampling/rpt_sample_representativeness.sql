@@ -12,52 +12,35 @@
     'impression_hour', 'ad_previous_smoothed_click_through_rate_28d', 'user_previous_impressions',
     'user_previous_click_through_rate', 'is_clicked', 'is_new_category',
 ] -%}
+{#- Samples and populations are passed to the macros as relations, not CTEs over them: the macros read
+    them once per feature, and DuckDB materialises a CTE that is read more than once. -#}
 {%- set training_sets = [
-    {'name': 'trn_churn__cluster_sample', 'population': 'churn_population', 'features': churn_features, 'strata': ['segment']},
-    {'name': 'trn_ctr__recent_sample', 'population': 'ctr_recent_population', 'features': ctr_features, 'strata': ['is_clicked']},
-    {'name': 'trn_ctr__stratified_sample', 'population': 'impression_features', 'features': ctr_features, 'strata': ['product_category', 'placement']},
+    {'name': 'trn_churn__cluster_sample', 'population': ref('fct_customer_churn_features'),
+     'population_where': 'is_label_complete', 'features': churn_features, 'strata': ['segment']},
+    {'name': 'trn_ctr__recent_sample', 'population': 'ctr_recent_population',
+     'population_where': none, 'features': ctr_features, 'strata': ['is_clicked']},
+    {'name': 'trn_ctr__stratified_sample', 'population': ref('fct_impression_features'),
+     'population_where': none, 'features': ctr_features, 'strata': ['product_category', 'placement']},
 ] -%}
 
 with
 
-churn_features as (
-    select * from {{ ref('fct_customer_churn_features') }}
-),
-
-impression_features as (
-    select * from {{ ref('fct_impression_features') }}
-),
-
-trn_churn__cluster_sample as (
-    select * from {{ ref('trn_churn__cluster_sample') }}
-),
-
-trn_ctr__recent_sample as (
-    select * from {{ ref('trn_ctr__recent_sample') }}
-),
-
-trn_ctr__stratified_sample as (
-    select * from {{ ref('trn_ctr__stratified_sample') }}
-),
-
-churn_population as (
-    select *
-    from churn_features
-    where is_label_complete
-),
-
 ctr_recent_population as (
-    {{ time_window('impression_features', 'impression_date', window_days, end_date=end_date) }}
+    {{ time_window(ref('fct_impression_features'), 'impression_date', window_days, end_date=end_date) }}
 ),
 {% for training_set in training_sets %}
     {{ training_set.name }}_features as (
         {{ sample_representativeness(
-            training_set.name, training_set.population, training_set.features, weight_column='sample_weight',
+            ref(training_set.name), training_set.population, training_set.features, weight_column='sample_weight',
+            population_where=training_set.population_where,
         ) }}
     ),
 
     {{ training_set.name }}_strata as (
-        {{ sample_stratum_counts(training_set.name, training_set.population, training_set.strata) }}
+        {{ sample_stratum_counts(
+            ref(training_set.name), training_set.population, training_set.strata,
+            population_where=training_set.population_where,
+        ) }}
     ),
 {% endfor %}
 checks as (
