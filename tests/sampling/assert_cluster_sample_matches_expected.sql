@@ -26,52 +26,11 @@ actual as (
     {{ cluster_sample('source_rows', 'customer_id', 0.5, 7, mode='portable') }}
 ),
 
-unexpected_rows as (
-    select
-        'kept but not expected' as issue,
-        extra.*
-    from (
-        select
-            customer_id,
-            transaction_id,
-            amount,
-            inclusion_probability,
-            sample_weight
-        from actual
-        except
-        select
-            customer_id,
-            transaction_id,
-            amount,
-            inclusion_probability,
-            sample_weight
-        from expected
-    ) as extra
-),
-
-missing_rows as (
-    select
-        'expected but not kept' as issue,
-        missing.*
-    from (
-        select
-            customer_id,
-            transaction_id,
-            amount,
-            inclusion_probability,
-            sample_weight
-        from expected
-        except
-        select
-            customer_id,
-            transaction_id,
-            amount,
-            inclusion_probability,
-            sample_weight
-        from actual
-    ) as missing
+mismatches as (
+    {{ rows_symmetric_difference(
+        'actual', 'expected',
+        ['customer_id', 'transaction_id', 'amount', 'inclusion_probability', 'sample_weight'],
+    ) }}
 )
 
-select * from unexpected_rows
-union all
-select * from missing_rows
+select * from mismatches

@@ -24,26 +24,8 @@ actual as (
     ) as sampled
 ),
 
-unexpected_rows as (
-    select
-        'kept but not expected' as issue,
-        id
-    from (
-        select id from actual
-        except
-        select id from expected
-    ) as extra
-),
-
-missing_rows as (
-    select
-        'expected but not kept' as issue,
-        id
-    from (
-        select id from expected
-        except
-        select id from actual
-    ) as missing
+mismatches as (
+    {{ rows_symmetric_difference('actual', 'expected', ['id']) }}
 ),
 
 row_count_check as (
@@ -54,8 +36,6 @@ row_count_check as (
     having count(*) != 12
 )
 
-select * from unexpected_rows
-union all
-select * from missing_rows
+select * from mismatches
 union all
 select * from row_count_check

@@ -74,28 +74,8 @@ expected_rounded as (
     from expected_nested
 ),
 
-unexpected_rows as (
-    select
-        'kept but not expected' as issue,
-        extra.*
-    from (
-        select * from actual
-        except
-        select * from expected_rounded
-    ) as extra
-),
-
-missing_rows as (
-    select
-        'expected but not kept' as issue,
-        missing.*
-    from (
-        select * from expected_rounded
-        except
-        select * from actual
-    ) as missing
+mismatches as (
+    {{ rows_symmetric_difference('actual', 'expected_rounded') }}
 )
 
-select * from unexpected_rows
-union all
-select * from missing_rows
+select * from mismatches

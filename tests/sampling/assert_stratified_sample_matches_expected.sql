@@ -58,46 +58,19 @@ actual as (
     from explicit_allocation
 ),
 
-unexpected_rows as (
+expected_rounded as (
     select
-        'kept but not expected' as issue,
-        extra.*
-    from (
-        select
-            case_name,
-            id,
-            stratum,
-            inclusion_probability
-        from actual
-        except
-        select
-            case_name,
-            id,
-            stratum,
-            round(cast(inclusion_probability as double), 9) as inclusion_probability
-        from expected
-    ) as extra
+        case_name,
+        id,
+        stratum,
+        round(cast(inclusion_probability as double), 9) as inclusion_probability
+    from expected
 ),
 
-missing_rows as (
-    select
-        'expected but not kept' as issue,
-        missing.*
-    from (
-        select
-            case_name,
-            id,
-            stratum,
-            round(cast(inclusion_probability as double), 9) as inclusion_probability
-        from expected
-        except
-        select
-            case_name,
-            id,
-            stratum,
-            inclusion_probability
-        from actual
-    ) as missing
+mismatches as (
+    {{ rows_symmetric_difference(
+        'actual', 'expected_rounded', ['case_name', 'id', 'stratum', 'inclusion_probability'],
+    ) }}
 ),
 
 bad_weights as (
@@ -111,8 +84,6 @@ bad_weights as (
     where weight_times_probability != 1
 )
 
-select * from unexpected_rows
-union all
-select * from missing_rows
+select * from mismatches
 union all
 select * from bad_weights

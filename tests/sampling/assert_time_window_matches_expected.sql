@@ -38,42 +38,8 @@ actual as (
     from ({{ time_window('source_rows', 'event_at', 3) }}) as latest_window
 ),
 
-unexpected_rows as (
-    select
-        'kept but not expected' as issue,
-        extra.case_name,
-        extra.id
-    from (
-        select
-            case_name,
-            id
-        from actual
-        except
-        select
-            case_name,
-            id
-        from expected
-    ) as extra
-),
-
-missing_rows as (
-    select
-        'expected but not kept' as issue,
-        missing.case_name,
-        missing.id
-    from (
-        select
-            case_name,
-            id
-        from expected
-        except
-        select
-            case_name,
-            id
-        from actual
-    ) as missing
+mismatches as (
+    {{ rows_symmetric_difference('actual', 'expected', ['case_name', 'id']) }}
 )
 
-select * from unexpected_rows
-union all
-select * from missing_rows
+select * from mismatches
