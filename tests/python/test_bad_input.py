@@ -1,8 +1,9 @@
 """Bad raw input stops dbt before any model runs, with one clear message and no traceback.
 
-The check is the ``validate_raw_sources`` on-run-start hook (macros/raw/). Each test copies the
-small generated raw data set, corrupts the copy, and runs ``dbt run`` on one tiny model in a
-throw-away target path and database: the hook fires whatever is selected.
+The check is the ``validate_raw_sources`` on-run-start hook (macros/raw/), which calls the Python
+check (warehouse_ml.contract) through the SQL function the profile's dbt-duckdb plugin registers.
+Each test copies the small generated raw data set, corrupts the copy, and runs ``dbt run`` on one
+tiny model in a throw-away target path and database: the hook fires whatever is selected.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).with_name("dbt")
 
 
-def run_dbt(raw_data_path: Path, work_dir: Path) -> subprocess.CompletedProcess[str]:
+def run_dbt(
+    raw_data_path: Path, work_dir: Path, extra_vars: str = ""
+) -> subprocess.CompletedProcess[str]:
     """Run ``dbt run --select base_shop__customers`` on ``raw_data_path`` in an isolated target.
 
     Parameters
@@ -31,6 +34,8 @@ def run_dbt(raw_data_path: Path, work_dir: Path) -> subprocess.CompletedProcess[
         Folder passed as the ``raw_data_path`` var.
     work_dir
         Scratch folder for the DuckDB file, the target path and the logs.
+    extra_vars
+        More vars, as YAML mapping entries (``"a: 1, b: {c: d}"``).
 
     Returns
     -------
@@ -56,7 +61,7 @@ def run_dbt(raw_data_path: Path, work_dir: Path) -> subprocess.CompletedProcess[
         "--log-path",
         str(work_dir / "logs"),
         "--vars",
-        f"{{raw_data_path: '{raw_data_path}'}}",
+        f"{{raw_data_path: '{raw_data_path}'{', ' + extra_vars if extra_vars else ''}}}",
         "--select",
         "base_shop__customers",
     ]
@@ -119,10 +124,26 @@ def narrow_customer_id(table: pa.Table) -> pa.Table:
     return table.set_column(index, "customer_id", table["customer_id"].cast(pa.int32()))
 
 
+def with_time_zone(table: pa.Table) -> pa.Table:
+    """The table with ``signed_up_at`` time-zone aware (what pandas writes from '+00:00' text)."""
+    index = table.schema.get_field_index("signed_up_at")
+    aware = table["signed_up_at"].cast(pa.timestamp("us", tz="UTC"))
+    return table.set_column(index, "signed_up_at", aware)
+
+
+def with_loyalty_tier(table: pa.Table) -> pa.Table:
+    """The table with an extra integer column ``loyalty_tier`` (a user column)."""
+    return table.append_column("loyalty_tier", pa.array([1] * table.num_rows, pa.int64()))
+
+
 def test_valid_raw_data_passes_the_check(raw_copy: Path, work_dir: Path) -> None:
-    # The contract compares type families: INTEGER is accepted where BIGINT is declared.
-    rewrite_table(raw_copy / "customers", narrow_customer_id)
-    result = run_dbt(raw_copy, work_dir)
+    # The contract compares type families: INTEGER is accepted where BIGINT is declared, a
+    # time-zone-aware timestamp where TIMESTAMP is, an integer column as a categorical extra.
+    rewrite_table(
+        raw_copy / "customers",
+        lambda table: with_loyalty_tier(with_time_zone(narrow_customer_id(table))),
+    )
+    result = run_dbt(raw_copy, work_dir, "extra_customer_columns: {loyalty_tier: categorical}")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "6 raw tables match the contract" in output
@@ -144,7 +165,7 @@ def test_wrong_type_names_file_column_found_and_expected(raw_copy: Path, work_di
     assert_clean_failure(
         run_dbt(raw_copy, work_dir),
         str(files[0]),
-        "column 'amount' is VARCHAR (text), expected DOUBLE (floating point)",
+        "column 'amount' is string (text), expected DOUBLE (floating point)",
         "docs/raw_data_contract.md",
     )
 
@@ -155,7 +176,7 @@ def test_all_problems_are_reported_in_one_message(raw_copy: Path, work_dir: Path
     output = assert_clean_failure(
         run_dbt(raw_copy, work_dir),
         "column 'quantity' is missing",
-        "column 'amount' is VARCHAR",
+        "column 'amount' is string",
         f"{raw_copy}/clicks/: no Parquet files",
     )
     assert "3 problem(s)" in output
@@ -169,3 +190,21 @@ def test_missing_raw_folder_names_path_and_var(raw_copy: Path, work_dir: Path) -
         f"raw_data_path '{raw_copy}' does not exist",
         "--vars '{raw_data_path:",
     )
+
+
+def test_extra_columns_var_problems_name_the_var_and_the_file(
+    raw_copy: Path, work_dir: Path
+) -> None:
+    files = sorted((raw_copy / "impressions").glob("*.parquet"))
+    output = assert_clean_failure(
+        run_dbt(
+            raw_copy,
+            work_dir,
+            "extra_impression_columns: {user_affinity: numeric}, "
+            "extra_customer_columns: {loyalty_tier: ordinal}",
+        ),
+        f"column 'user_affinity' listed in var extra_impression_columns is missing from {files[0]}",
+        "var extra_customer_columns: column 'loyalty_tier' has role \"ordinal\", expected numeric "
+        "or categorical",
+    )
+    assert f"{len(files) + 1} problem(s)" in output
