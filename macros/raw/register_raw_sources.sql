@@ -1,9 +1,4 @@
-{#- register_raw_sources(source_names): make every table of the named sources readable as
-    `<source>.<table>` over the same Parquet files on every engine, as an on-run-start hook.
-    default__ (Spark SQL): (re)creates each table as an external (unmanaged) Parquet table at
-    <raw_data_path>/<table>, with the columns and types declared in the sources yml, so a new
-    raw_data_path takes effect on the next run and dropping the table never deletes data.
-    duckdb__: nothing to do, dbt-duckdb reads the files through the sources' `external_location`. -#}
+{#- register_raw_sources(source_names): the raw tables as `<source>.<table>` on every engine (docs in _raw__macros.yml). -#}
 {% macro register_raw_sources(source_names) -%}
     {%- if source_names is string or source_names | length == 0 -%}
         {{ exceptions.raise_compiler_error("register_raw_sources: source_names must be a non-empty list of source names, got " ~ source_names) }}
@@ -16,7 +11,9 @@
         {{ return('') }}
     {%- endif -%}
     {%- set raw_path = (var('raw_data_path') | string).rstrip('/') -%}
+    {%- set extra_types = warehouse_ml.raw_extra_column_types(source_names, raw_path) -%}
     {%- set registered = [] -%}
+    {%- set extras = [] -%}
     {%- for node in graph.sources.values() | sort(attribute='unique_id') if node.source_name in source_names -%}
         {%- set columns = [] -%}
         {%- for column in node.columns.values() -%}
@@ -24,6 +21,10 @@
                 {{ exceptions.raise_compiler_error("register_raw_sources: source " ~ node.source_name ~ "." ~ node.name ~ ", column '" ~ column.name ~ "' has no data_type; declare it in the sources yml (it is the contract).") }}
             {%- endif -%}
             {%- do columns.append('`' ~ column.name ~ '` ' ~ warehouse_ml.spark_raw_type(column.data_type)) -%}
+        {%- endfor -%}
+        {%- for column, spark_type in extra_types.get(node.source_name ~ '.' ~ node.name, {}).items() | sort -%}
+            {%- do columns.append('`' ~ column ~ '` ' ~ spark_type) -%}
+            {%- do extras.append(node.source_name ~ '.' ~ node.name ~ '.' ~ column ~ ' ' ~ spark_type) -%}
         {%- endfor -%}
         {%- set relation = api.Relation.create(schema=node.schema, identifier=node.identifier, type='table') -%}
         {%- call statement('register_raw_schema_' ~ loop.index) -%}
@@ -42,7 +43,8 @@
     {%- if registered | length == 0 -%}
         {{ exceptions.raise_compiler_error("register_raw_sources: no tables found in sources " ~ source_names ~ "; check the names against models/staging/*/_*__sources.yml") }}
     {%- endif -%}
-    {{ log("register_raw_sources: " ~ registered | length ~ " raw tables over Parquet under '" ~ raw_path ~ "': " ~ registered | join(', '), info=true) }}
+    {{ log("register_raw_sources: " ~ registered | length ~ " raw tables over Parquet under '" ~ raw_path ~ "': " ~ registered | join(', ')
+        ~ ('; extra columns: ' ~ extras | join(', ') if extras else ''), info=true) }}
     {{ return('') }}
 {%- endmacro %}
 
@@ -51,12 +53,40 @@
 {%- endmacro %}
 
 
-{#- spark_raw_type(data_type): the Spark SQL type for a contract type (VARCHAR and TEXT become STRING,
-    which Spark needs without a length; every other contract type has the same name in Spark). -#}
+{#- spark_raw_type(data_type): the Spark SQL type of a declared contract type. -#}
 {% macro spark_raw_type(data_type) -%}
     {%- set type_lower = data_type | string | lower | trim -%}
     {%- if type_lower in ['varchar', 'text', 'char', 'bpchar'] -%}
         {{ return('string') }}
     {%- endif -%}
     {{ return(type_lower) }}
+{%- endmacro %}
+
+
+{#- raw_extra_column_types(source_names, raw_path): {'<source>.<table>': {column: spark type}} of the extra-columns vars. -#}
+{% macro raw_extra_column_types(source_names, raw_path) -%}
+    {%- set contract = warehouse_ml.raw_contract(source_names) -%}
+    {%- set roles_by_table = {} -%}
+    {%- for table in contract.tables if table.extra_columns is mapping and table.extra_columns | length > 0 -%}
+        {%- do roles_by_table.update({table.source ~ '.' ~ table.name: table.extra_columns}) -%}
+    {%- endfor -%}
+    {%- if roles_by_table | length == 0 -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- if target.method == 'session' -%}
+        {#- The type the files hold (a categorical column may be stored as integers). -#}
+        {%- set result = run_query("select warehouse_ml_raw_column_types('" ~ warehouse_ml.raw_sql_string(raw_path) ~ "', '"
+            ~ warehouse_ml.raw_sql_string(tojson(contract)) ~ "') as column_types") -%}
+        {{ return(fromjson(result.columns[0].values()[0])) }}
+    {%- endif -%}
+    {#- Without the session's functions: the type from the role (numeric double, categorical string). -#}
+    {%- set types = {} -%}
+    {%- for table_name, roles in roles_by_table.items() -%}
+        {%- set table_types = {} -%}
+        {%- for column, role in roles.items() -%}
+            {%- do table_types.update({column: 'double' if role == 'numeric' else 'string'}) -%}
+        {%- endfor -%}
+        {%- do types.update({table_name: table_types}) -%}
+    {%- endfor -%}
+    {{ return(types) }}
 {%- endmacro %}

@@ -97,6 +97,66 @@ def register_session_submission() -> None:
     setattr(SparkAdapter, _PATCH_MARKER, True)
 
 
+_FUNCTIONS_MARKER = "_warehouse_ml_contract_functions"
+
+
+def register_contract_functions(spark: Any, base_dir: str | None = None) -> None:
+    """Register the raw contract check as Spark SQL UDFs on ``spark`` (idempotent).
+
+    The same names and signatures as the DuckDB plugin (``warehouse_ml.duckdb_plugin``):
+    ``warehouse_ml_check_raw_contract(raw_path, contract_json)`` returns the error message ('' when
+    the raw data fits) and ``warehouse_ml_raw_column_types(raw_path, contract_json)`` the Spark
+    types of the extra columns, so the hooks' SQL is the same on both engines. The UDFs run in a
+    Python worker, so a relative raw path is read from ``base_dir`` (default: this process's
+    working directory), not the worker's.
+
+    Parameters
+    ----------
+    spark : pyspark.sql.SparkSession
+        The session dbt-spark runs SQL in.
+    base_dir : str, optional
+        Folder relative raw paths are read from.
+    """
+    if getattr(spark, _FUNCTIONS_MARKER, False):
+        return
+    from functools import partial
+
+    from warehouse_ml import contract
+
+    base = base_dir or os.getcwd()
+    spark.udf.register(
+        contract.CHECK_FUNCTION,
+        partial(contract.check_raw_contract_json, base_dir=base),
+        "string",
+    )
+    spark.udf.register(
+        contract.COLUMN_TYPES_FUNCTION,
+        partial(contract.extra_column_types_json, base_dir=base),
+        "string",
+    )
+    setattr(spark, _FUNCTIONS_MARKER, True)
+
+
+def register_session_functions() -> None:
+    """Make every SQL statement of dbt-spark's ``session`` cursor see the contract functions.
+
+    dbt-spark creates (or reuses) its SparkSession inside ``Cursor.execute``; the wrapper gets
+    the same session first and registers the functions on it once (idempotent).
+    """
+    from dbt.adapters.spark import session as spark_session
+
+    if getattr(spark_session.Cursor, _FUNCTIONS_MARKER, False):
+        return
+    upstream_execute = spark_session.Cursor.execute
+
+    def execute(self: Any, sql: str, *parameters: Any) -> None:
+        register_contract_functions(_active_spark_session(dict(self.server_side_parameters)))
+        upstream_execute(self, sql, *parameters)
+
+    spark_session.Cursor.execute = execute
+    setattr(spark_session.Cursor, _FUNCTIONS_MARKER, True)
+
+
 PANDAS_WARNING = "PySpark does not yet fully support pandas"
 
 
@@ -126,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     register_session_submission()
+    register_session_functions()
     quiet_pyspark_pandas_warning()
     args = list(sys.argv[1:] if argv is None else argv)
     cli.main(args=args, prog_name="dbt")
