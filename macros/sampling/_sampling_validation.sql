@@ -12,17 +12,30 @@
 {%- endmacro %}
 
 
+{#- A whole number >= minimum (and <= maximum when given; none passes when allowed). Returns it as an int. -#}
+{% macro _sampling_check_whole_number(macro_name, arg_name, value, minimum, maximum=none, allow_none=false, hint='') -%}
+    {%- if value is none and allow_none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if value is none or value is boolean or value is not number or value != (value | int) or value < minimum
+        or (maximum is not none and value > maximum) -%}
+        {%- set allowed = ('in [' ~ minimum ~ ', ' ~ maximum ~ ']') if maximum is not none else ('>= ' ~ minimum) -%}
+        {{ exceptions.raise_compiler_error(
+            macro_name ~ ": argument `" ~ arg_name ~ "` must be a whole number " ~ allowed
+            ~ (" or none" if allow_none else "") ~ ", got " ~ (value | string) ~ "."
+            ~ (" " ~ hint if hint else "")) }}
+    {%- endif -%}
+    {{ return(value | int) }}
+{%- endmacro %}
+
+
 {#- A seed: a whole number >= 0 (Spark's REPEATABLE needs a non-negative integer constant). -#}
 {% macro _sampling_check_seed(macro_name, seed, allow_none=false) -%}
     {%- if seed is none and allow_none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- if seed is none or seed is boolean or seed is not number or seed != (seed | int) or seed < 0 -%}
-        {{ exceptions.raise_compiler_error(
-            macro_name ~ ": argument `seed` must be a whole number >= 0, got " ~ (seed | string)
-            ~ ". Pass e.g. seed=42; the same seed gives the same sample.") }}
-    {%- endif -%}
-    {{ return(seed | int) }}
+    {{ return(warehouse_ml._sampling_check_whole_number(macro_name, 'seed', seed, 0,
+        hint='Pass e.g. seed=42; the same seed gives the same sample.')) }}
 {%- endmacro %}
 
 

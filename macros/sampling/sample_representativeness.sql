@@ -9,9 +9,7 @@
 {% macro sample_representativeness(sample, population, features, weight_column=none, bins=10, population_where=none) -%}
     {%- set name = 'sample_representativeness' -%}
     {%- set features = warehouse_ml._sampling_check_columns(name, 'features', features, population) -%}
-    {%- if bins is boolean or bins is not number or bins != (bins | int) or bins < 2 or bins > 100 -%}
-        {{ exceptions.raise_compiler_error(name ~ ": argument `bins` must be a whole number in [2, 100], got " ~ (bins | string) ~ ".") }}
-    {%- endif -%}
+    {%- do warehouse_ml._sampling_check_whole_number(name, 'bins', bins, 2, maximum=100) -%}
     {%- if weight_column is not none and weight_column is not string -%}
         {{ exceptions.raise_compiler_error(name ~ ": argument `weight_column` must be a column name or none, got " ~ (weight_column | string) ~ ".") }}
     {%- endif -%}

@@ -8,9 +8,7 @@
     {%- if time_columns | length != 1 -%}
         {{ exceptions.raise_compiler_error("time_window: argument `time_column` must be one column name, got " ~ (time_column | string) ~ ".") }}
     {%- endif -%}
-    {%- if days is none or days is boolean or days is not number or days != (days | int) or days < 1 -%}
-        {{ exceptions.raise_compiler_error("time_window: argument `days` must be a whole number >= 1, got " ~ (days | string) ~ ". Pass e.g. days=60 for the last 60 days.") }}
-    {%- endif -%}
+    {%- do warehouse_ml._sampling_check_whole_number('time_window', 'days', days, 1, hint='Pass e.g. days=60 for the last 60 days.') -%}
     {%- if end_date is not none and (end_date is not string or not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', end_date)) -%}
         {{ exceptions.raise_compiler_error("time_window: argument `end_date` must be a 'YYYY-MM-DD' string or none (the latest date in the data), got " ~ (end_date | string) ~ ".") }}
     {%- endif -%}
