@@ -73,13 +73,13 @@
     {%- if roles_by_table | length == 0 -%}
         {{ return({}) }}
     {%- endif -%}
-    {%- if target.method == 'session' -%}
+    {%- if warehouse_ml.raw_contract_functions_exist() -%}
         {#- The type the files hold (a categorical column may be stored as integers). -#}
         {%- set result = run_query("select warehouse_ml_raw_column_types('" ~ warehouse_ml.raw_sql_string(raw_path) ~ "', '"
             ~ warehouse_ml.raw_sql_string(tojson(contract)) ~ "') as column_types") -%}
         {{ return(fromjson(result.columns[0].values()[0])) }}
     {%- endif -%}
-    {#- Without the session's functions: the type from the role (numeric double, categorical string). -#}
+    {#- Without the functions (a Thrift server): the type from the role (numeric double, categorical string). -#}
     {%- set types = {} -%}
     {%- for table_name, roles in roles_by_table.items() -%}
         {%- set table_types = {} -%}

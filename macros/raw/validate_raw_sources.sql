@@ -8,7 +8,7 @@
 
 {% macro default__validate_raw_sources(source_names) -%}
     {%- if execute -%}
-        {{ log("validate_raw_sources: the raw contract check runs on DuckDB and on Spark's session method only; skipped on " ~ target.type ~ ".", info=true) }}
+        {{ log("validate_raw_sources: the raw contract check runs on DuckDB and Spark only; skipped on " ~ target.type ~ ".", info=true) }}
     {%- endif -%}
     {{ return('') }}
 {%- endmacro %}
@@ -17,8 +17,7 @@
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set registered = run_query("select count(*) from duckdb_functions() where function_name = 'warehouse_ml_check_raw_contract'") -%}
-    {%- if registered.columns[0].values()[0] == 0 -%}
+    {%- if not warehouse_ml.raw_contract_functions_exist() -%}
         {{ exceptions.raise_compiler_error("validate_raw_sources: the DuckDB connection has no function warehouse_ml_check_raw_contract. Fix: add `plugins: [{module: warehouse_ml.duckdb_plugin}]` to the " ~ target.name ~ " output in profiles.yml.") }}
     {%- endif -%}
     {{ return(warehouse_ml.run_raw_contract_check(source_names)) }}
@@ -28,15 +27,25 @@
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
-    {%- if target.method != 'session' -%}
-        {{ log("validate_raw_sources: the raw contract check reads the files from the dbt process, which a " ~ target.method ~ " connection does not share; skipped.", info=true) }}
+    {%- if not warehouse_ml.raw_contract_functions_exist() -%}
+        {{ log("validate_raw_sources: skipped, this Spark connection has no function warehouse_ml_check_raw_contract (a Thrift server reads files dbt cannot see; with the session method run dbt through python -m warehouse_ml.spark.dbt_session).", info=true) }}
         {{ return('') }}
     {%- endif -%}
-    {%- set registered = run_query("show functions like 'warehouse_ml_check_raw_contract'") -%}
-    {%- if registered.rows | length == 0 -%}
-        {{ exceptions.raise_compiler_error("validate_raw_sources: the Spark session has no function warehouse_ml_check_raw_contract. Fix: run dbt through the launcher, python -m warehouse_ml.spark.dbt_session <command> ...") }}
-    {%- endif -%}
     {{ return(warehouse_ml.run_raw_contract_check(source_names)) }}
+{%- endmacro %}
+
+
+{#- raw_contract_functions_exist(): true when the connection has warehouse_ml_check_raw_contract (plugin or launcher). -#}
+{% macro raw_contract_functions_exist() -%}
+    {{ return(adapter.dispatch('raw_contract_functions_exist', 'warehouse_ml')()) }}
+{%- endmacro %}
+
+{% macro default__raw_contract_functions_exist() -%}
+    {{ return(run_query("show functions like 'warehouse_ml_check_raw_contract'").rows | length > 0) }}
+{%- endmacro %}
+
+{% macro duckdb__raw_contract_functions_exist() -%}
+    {{ return(run_query("select count(*) from duckdb_functions() where function_name = 'warehouse_ml_check_raw_contract'").columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
 
