@@ -1,3 +1,4 @@
+{#- Valid, deduplicated impressions (docs: _ads__models.yml). -#}
 with
 
 checked as (
@@ -16,6 +17,7 @@ staged as (
         user_id,
         loaded_at,
         is_late_arriving
+        {{- extra_columns_sql('extra_impression_columns') }}
     from checked
     where
         not is_duplicate

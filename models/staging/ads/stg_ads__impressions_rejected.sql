@@ -1,3 +1,4 @@
+{#- Rejected impressions with their reason (docs: _ads__models.yml). -#}
 with
 
 checked as (
@@ -12,7 +13,8 @@ rejected as (
         placement,
         device,
         user_id,
-        loaded_at,
+        loaded_at
+        {{- extra_columns_sql('extra_impression_columns') }},
         rejection_reason
     from checked
     where

@@ -1,3 +1,4 @@
+{#- Valid, deduplicated customers (docs: _shop__models.yml). -#}
 with
 
 checked as (
@@ -12,6 +13,7 @@ staged as (
         segment,
         region,
         acquisition_channel
+        {{- extra_columns_sql('extra_customer_columns') }}
     from checked
     where
         not is_duplicate

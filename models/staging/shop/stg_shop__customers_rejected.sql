@@ -1,3 +1,4 @@
+{#- Rejected customers with their reason (docs: _shop__models.yml). -#}
 with
 
 checked as (
@@ -10,7 +11,8 @@ rejected as (
         signed_up_at,
         segment,
         region,
-        acquisition_channel,
+        acquisition_channel
+        {{- extra_columns_sql('extra_customer_columns') }},
         rejection_reason
     from checked
     where
