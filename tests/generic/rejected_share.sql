@@ -1,5 +1,6 @@
-{#- Rejection-rate test of a staging model: warns/fails with a message naming table, share, top reasons and vars. -#}
-{% test rejected_share(model, rejected_model, raw_table=none, top_reasons=3) %}
+{#- Rejection-rate test of a stg model (docs: tests/generic/_generic__tests.yml). It reads the rejections from the
+    base model, not the _rejected view, so that everything built from the stg model waits for it. -#}
+{% test rejected_share(model, checked_model, raw_table=none, top_reasons=3) %}
     {{ config(fail_calc='max(failure_level)', warn_if='>= 1', error_if='>= 2') }}
     {%- set warn_share = var('staging_max_rejected_share_warn') -%}
     {%- set error_share = var('staging_max_rejected_share') -%}
@@ -20,7 +21,10 @@ staged as (
 
 rejected as (
     select count(*) as rejected_rows
-    from {{ rejected_model }}
+    from {{ checked_model }}
+    where
+        not is_duplicate
+        and rejection_reason is not null
 ),
 
 shares as (
@@ -50,28 +54,29 @@ from shares
         {%- if level > 0 -%}
             {%- set table_name = raw_table or (model.identifier | replace('stg_', '', 1) | replace('__', '.', 1)) -%}
             {%- set reasons = run_query(
-                "select rejection_reason, count(*) as rejected_rows from " ~ rejected_model
+                "select rejection_reason, count(*) as rejected_rows from " ~ checked_model
+                ~ " where not is_duplicate and rejection_reason is not null"
                 ~ " group by rejection_reason order by rejected_rows desc, rejection_reason"
             ) -%}
-            {%- set reason_vars = warehouse_ml.staging_reason_vars() -%}
+            {%- set fixes = warehouse_ml.staging_reason_fixes() -%}
             {%- set reason_texts = [] -%}
-            {%- set var_texts = [] -%}
+            {%- set fix_texts = [] -%}
             {%- for reason in reasons.rows[:top_reasons] -%}
                 {%- do reason_texts.append(reason[0] ~ ' ' ~ '{:,}'.format(reason[1] | int)) -%}
-                {%- if reason[0] in reason_vars -%}
-                    {%- do var_texts.append(reason_vars[reason[0]] ~ ' (' ~ reason[0] ~ ')') -%}
+                {%- if reason[0] in fixes -%}
+                    {%- do fix_texts.append(reason[0] ~ ' -> ' ~ fixes[reason[0]]) -%}
                 {%- endif -%}
             {%- endfor -%}
             {%- set share_var = 'staging_max_rejected_share' if level == 2 else 'staging_max_rejected_share_warn' -%}
             {%- set limit = error_share if level == 2 else warn_share -%}
-            {%- do var_texts.append(share_var ~ ' (the share allowed)') -%}
+            {%- do fix_texts.append('or raise var ' ~ share_var) -%}
             {%- set message = "Raw table " ~ table_name ~ ": staging rejected "
                 ~ "%.2f" | format(row['rejected_share'] * 100) ~ "% of its rows ("
                 ~ '{:,}'.format(row['rejected_rows'] | int) ~ " rejected of "
                 ~ '{:,}'.format((row['rejected_rows'] + row['staged_rows']) | int) ~ " staged + rejected), above "
                 ~ share_var ~ " = " ~ "%g" | format(limit * 100) ~ "%. Top reasons: " ~ reason_texts | join(', ')
-                ~ ". Fix the raw data, or change the var(s): " ~ var_texts | join(', ')
-                ~ " (docs/raw_data_contract.md). The rows are in " ~ rejected_model.identifier ~ "." -%}
+                ~ ". Fix the raw data, or to accept such rows: " ~ fix_texts | join('; ')
+                ~ " (docs/raw_data_contract.md). The rejected rows are in " ~ model.identifier ~ '_rejected' ~ "." -%}
             {%- if level == 2 -%}
                 {{ exceptions.raise_compiler_error(message) }}
             {%- else -%}
