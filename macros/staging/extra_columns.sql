@@ -32,14 +32,3 @@
     {%- endfor -%}
     {{ return(columns) }}
 {%- endmacro %}
-
-{#- extra_columns_sql(var_name, typed, reserved): ", cast(col as double) as col" (typed) or ", col" per column. -#}
-{% macro extra_columns_sql(var_name, typed=false, reserved=[]) -%}
-    {%- for column in warehouse_ml.extra_columns(var_name, reserved) -%}
-        {%- if typed %},
-        cast({{ column.name }} as {{ column.type }}) as {{ column.name }}
-        {%- else %},
-        {{ column.name }}
-        {%- endif -%}
-    {%- endfor -%}
-{%- endmacro %}

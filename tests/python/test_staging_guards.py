@@ -1,4 +1,4 @@
-"""Staging guards on a small raw data set with planted bad rows, built with dbt on a throw-away DuckDB.
+"""Staging guards on a small raw data set with planted bad rows, built into a throw-away DuckDB.
 
 A scale-0.01 data set gets extra Parquet files holding one bad row per guard (events dated 1970 and
 2100 or after their own load, NaN, infinite and huge amounts, values outside their lists). The
@@ -50,9 +50,13 @@ BAD_CLICK_REASON = "event_in_future"
 
 
 def run_dbt(
-    work_dir: Path, raw: Path, db_name: str, extra_vars: str = ""
+    work_dir: Path, raw: Path, db_name: str, extra_vars: str = "", unit_tests: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """``dbt build`` of staging and int_churn_observation_dates on ``raw`` into ``<work_dir>/<db_name>``."""
+    """``dbt build`` of staging and int_churn_observation_dates on ``raw`` into ``db_name``.
+
+    Unit tests (fixtures, not this data) are left out unless ``unit_tests``: the assertions here are
+    about the planted rows, and a broken guard should fail them, not only its unit test.
+    """
     env = {
         **os.environ,
         "WAREHOUSE_ML_DUCKDB_PATH": str(work_dir / db_name),
@@ -77,6 +81,7 @@ def run_dbt(
         *SELECT,
         "--indirect-selection",
         "cautious",
+        *([] if unit_tests else ["--exclude", "test_type:unit"]),
     ]
     return subprocess.run(
         command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600
@@ -117,7 +122,8 @@ def plant_bad_rows(raw: Path) -> None:
         (unclicked_id,) = first(
             "select min(impression_id) from read_parquet('RAW/impressions/*.parquet')"
             " where impression_id not in"
-            " (select impression_id from read_parquet('RAW/clicks/*.parquet') where impression_id is not null)"
+            " (select impression_id from read_parquet('RAW/clicks/*.parquet')"
+            " where impression_id is not null)"
         )
 
     june = datetime(2025, 6, 1, 12, 0, 0)
@@ -180,7 +186,12 @@ def plant_bad_rows(raw: Path) -> None:
     append_rows(
         raw / "impressions",
         [
-            {**impression, "impression_id": 9_000_301, "impressed_at": june, "placement": "billboard"},
+            {
+                **impression,
+                "impression_id": 9_000_301,
+                "impressed_at": june,
+                "placement": "billboard",
+            },
             {
                 **impression,
                 "impression_id": 9_000_302,
@@ -240,7 +251,8 @@ def test_each_bad_row_is_rejected_with_its_reason(guarded_build: duckdb.DuckDBPy
     impressions = reasons(guarded_build, "stg_ads__impressions_rejected", "impression_id")
     assert {key: impressions.get(key) for key in BAD_IMPRESSIONS} == BAD_IMPRESSIONS
     clicks = guarded_build.sql(
-        "select rejection_reason from staging.stg_ads__clicks_rejected where year(clicked_at) = 2100"
+        "select rejection_reason from staging.stg_ads__clicks_rejected"
+        " where year(clicked_at) = 2100"
     ).fetchall()
     assert clicks == [(BAD_CLICK_REASON,)]
 
@@ -275,12 +287,14 @@ def test_observation_dates_stay_inside_the_valid_data(
         "select max(transaction_date) from staging.stg_shop__transactions"
     ).fetchall()
     ((last_generated,),) = guarded_build.sql(
-        f"select max(cast(transacted_at as date)) from read_parquet('{raw}/transactions/part-0*.parquet')"
+        "select max(cast(transacted_at as date))"
+        f" from read_parquet('{raw}/transactions/part-0*.parquet')"
     ).fetchall()
     assert last_valid <= last_generated < datetime(2100, 1, 1).date()
     (row,) = guarded_build.sql(
         "select max(observation_date), min(last_transaction_date), max(last_transaction_date),"
-        " count(*) filter (where is_label_complete <> (label_horizon_end_date <= last_transaction_date))"
+        " count(*) filter"
+        " (where is_label_complete <> (label_horizon_end_date <= last_transaction_date))"
         " from intermediate.int_churn_observation_dates"
     ).fetchall()
     last_observation, last_min, last_max, wrong_labels = row
@@ -311,7 +325,9 @@ def test_null_value_list_accepts_any_non_empty_value_and_extra_columns_pass(
         pq.write_table(table, file)
     for file in (extra / "customers").glob("*.parquet"):
         table = pq.read_table(file)
-        pq.write_table(table.append_column("loyalty_tier", pc.cast(table["customer_id"], pa.int64())), file)
+        pq.write_table(
+            table.append_column("loyalty_tier", pc.cast(table["customer_id"], pa.int64())), file
+        )
     result = run_dbt(
         work_dir,
         extra,
@@ -319,6 +335,7 @@ def test_null_value_list_accepts_any_non_empty_value_and_extra_columns_pass(
         ", staging_placements: null, staging_segments: null,"
         " extra_customer_columns: {loyalty_tier: categorical},"
         " extra_impression_columns: {user_score: numeric}",
+        unit_tests=True,  # the unit tests' fixtures have no user columns: they must still pass
     )
     assert result.returncode == 0, result.stdout + result.stderr
     with duckdb.connect(str(work_dir / "null_list.duckdb"), read_only=True) as con:
@@ -410,7 +427,8 @@ def test_time_zone_aware_timestamps_stage_as_the_same_utc_instant(
     ).type == pa.timestamp("us", tz="Europe/Berlin")
     with duckdb.connect() as con:
         ((raw_type,),) = con.sql(
-            f"select typeof(transacted_at) from read_parquet('{aware}/transactions/*.parquet') limit 1"
+            "select typeof(transacted_at)"
+            f" from read_parquet('{aware}/transactions/*.parquet') limit 1"
         ).fetchall()
     assert raw_type == "TIMESTAMP WITH TIME ZONE"
 

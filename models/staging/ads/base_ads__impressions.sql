@@ -2,7 +2,8 @@
 {%- set reserved = [
     'impression_id', 'impressed_at', 'impression_date', 'impression_hour', 'ad_id', 'placement', 'device',
     'user_id', 'loaded_at', 'is_late_arriving', 'delivery_rank', 'is_duplicate', 'rejection_reason',
-] %}
+] -%}
+{%- set user_columns = extra_columns('extra_impression_columns', reserved=reserved) %}
 
 with
 
@@ -22,8 +23,8 @@ typed as (
         cast(placement as string) as placement,
         cast(device as string) as device,
         cast(user_id as bigint) as user_id,
-        {{ utc_timestamp('loaded_at') }} as loaded_at
-        {{- extra_columns_sql('extra_impression_columns', typed=true, reserved=reserved) }}
+        {{ utc_timestamp('loaded_at') }} as loaded_at{% for column in user_columns %},
+        cast({{ column.name }} as {{ column.type }}) as {{ column.name }}{% endfor %}
     from source
 ),
 
@@ -51,8 +52,10 @@ checked as (
         device,
         user_id,
         loaded_at,
-        {{ is_late_arriving('impressed_at', 'loaded_at') }} as is_late_arriving
-        {{- extra_columns_sql('extra_impression_columns') }},
+        {{ is_late_arriving('impressed_at', 'loaded_at') }} as is_late_arriving,
+        {%- for column in user_columns %}
+        {{ column.name }},
+        {%- endfor %}
         delivery_rank,
         {{ is_duplicate('impression_id') }} as is_duplicate,
         {{ rejection_reason(

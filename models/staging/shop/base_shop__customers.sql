@@ -2,7 +2,8 @@
 {%- set reserved = [
     'customer_id', 'signed_up_at', 'signup_date', 'segment', 'region', 'acquisition_channel',
     'delivery_rank', 'is_duplicate', 'rejection_reason',
-] %}
+] -%}
+{%- set user_columns = extra_columns('extra_customer_columns', reserved=reserved) %}
 
 with
 
@@ -16,8 +17,8 @@ typed as (
         {{ utc_timestamp('signed_up_at') }} as signed_up_at,
         cast(segment as string) as segment,
         cast(region as string) as region,
-        cast(acquisition_channel as string) as acquisition_channel
-        {{- extra_columns_sql('extra_customer_columns', typed=true, reserved=reserved) }}
+        cast(acquisition_channel as string) as acquisition_channel{% for column in user_columns %},
+        cast({{ column.name }} as {{ column.type }}) as {{ column.name }}{% endfor %}
     from source
 ),
 
@@ -38,8 +39,10 @@ checked as (
         cast(signed_up_at as date) as signup_date,
         segment,
         region,
-        acquisition_channel
-        {{- extra_columns_sql('extra_customer_columns') }},
+        acquisition_channel,
+        {%- for column in user_columns %}
+        {{ column.name }},
+        {%- endfor %}
         delivery_rank,
         {{ is_duplicate('customer_id') }} as is_duplicate,
         {{ rejection_reason(

@@ -1,4 +1,5 @@
 {#- Rejected customers with their reason (docs: _shop__models.yml). -#}
+{%- set user_columns = extra_columns('extra_customer_columns') %}
 with
 
 checked as (
@@ -11,8 +12,10 @@ rejected as (
         signed_up_at,
         segment,
         region,
-        acquisition_channel
-        {{- extra_columns_sql('extra_customer_columns') }},
+        acquisition_channel,
+        {%- for column in user_columns %}
+        {{ column.name }},
+        {%- endfor %}
         rejection_reason
     from checked
     where
