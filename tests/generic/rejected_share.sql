@@ -1,5 +1,4 @@
-{#- Rejection-rate test of a stg model (docs: tests/generic/_generic__tests.yml). It reads the rejections from the
-    base model, not the _rejected view, so that everything built from the stg model waits for it. -#}
+{#- Rejection-rate test of a stg model; reads the base model so its dependents wait (docs: _generic__tests.yml). -#}
 {% test rejected_share(model, checked_model, raw_table=none, top_reasons=3) %}
     {{ config(fail_calc='max(failure_level)', warn_if='>= 1', error_if='>= 2') }}
     {%- set warn_share = var('staging_max_rejected_share_warn') -%}
