@@ -1,3 +1,4 @@
+{#- Raw ads typed, ranked and checked (docs: _ads__models.yml). -#}
 with
 
 source as (
@@ -9,7 +10,7 @@ typed as (
         cast(ad_id as bigint) as ad_id,
         cast(campaign_id as bigint) as campaign_id,
         cast(product_category as string) as product_category,
-        cast(created_at as timestamp) as created_at
+        {{ utc_timestamp('created_at') }} as created_at
     from source
 ),
 
@@ -28,10 +29,13 @@ checked as (
         created_at,
         delivery_rank,
         {{ is_duplicate('ad_id') }} as is_duplicate,
-        {{ rejection_reason([
-            ['missing_key', 'ad_id is null'],
-            ['missing_timestamp', 'created_at is null'],
-        ]) }} as rejection_reason
+        {{ rejection_reason(
+            [
+                ['missing_key', 'ad_id is null'],
+                ['missing_timestamp', 'created_at is null'],
+            ]
+            + event_time_checks('created_at')
+        ) }} as rejection_reason
     from ranked
 )
 

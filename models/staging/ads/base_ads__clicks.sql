@@ -1,3 +1,4 @@
+{#- Raw clicks typed, impression-checked, ranked and checked (docs: _ads__models.yml). -#}
 with
 
 source as (
@@ -11,8 +12,8 @@ impressions as (
 typed as (
     select
         cast(impression_id as bigint) as impression_id,
-        cast(clicked_at as timestamp) as clicked_at,
-        cast(loaded_at as timestamp) as loaded_at
+        {{ utc_timestamp('clicked_at') }} as clicked_at,
+        {{ utc_timestamp('loaded_at') }} as loaded_at
     from source
 ),
 
@@ -36,12 +37,17 @@ checked as (
         impressed_at,
         delivery_rank,
         {{ is_duplicate('impression_id') }} as is_duplicate,
-        {{ rejection_reason([
-            ['missing_key', 'impression_id is null'],
-            ['missing_timestamp', 'clicked_at is null or loaded_at is null'],
-            ['impression_not_found', 'not has_known_impression'],
-            ['click_before_impression', 'clicked_at < impressed_at'],
-        ]) }} as rejection_reason
+        {{ rejection_reason(
+            [
+                ['missing_key', 'impression_id is null'],
+                ['missing_timestamp', 'clicked_at is null or loaded_at is null'],
+            ]
+            + event_time_checks('clicked_at', 'loaded_at')
+            + [
+                ['impression_not_found', 'not has_known_impression'],
+                ['click_before_impression', 'clicked_at < impressed_at'],
+            ]
+        ) }} as rejection_reason
     from ranked
 )
 

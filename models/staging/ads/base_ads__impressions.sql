@@ -1,3 +1,10 @@
+{#- Raw impressions typed, ad-checked, ranked and checked (docs: _ads__models.yml). -#}
+{%- set reserved = [
+    'impression_id', 'impressed_at', 'impression_date', 'impression_hour', 'ad_id', 'placement', 'device',
+    'user_id', 'loaded_at', 'is_late_arriving', 'delivery_rank', 'is_duplicate', 'rejection_reason',
+] -%}
+{%- set user_columns = extra_columns('extra_impression_columns', reserved=reserved) %}
+
 with
 
 source as (
@@ -11,12 +18,13 @@ ads as (
 typed as (
     select
         cast(impression_id as bigint) as impression_id,
-        cast(impressed_at as timestamp) as impressed_at,
+        {{ utc_timestamp('impressed_at') }} as impressed_at,
         cast(ad_id as bigint) as ad_id,
         cast(placement as string) as placement,
         cast(device as string) as device,
         cast(user_id as bigint) as user_id,
-        cast(loaded_at as timestamp) as loaded_at
+        {{ utc_timestamp('loaded_at') }} as loaded_at{% for column in user_columns %},
+        cast({{ column.name }} as {{ column.type }}) as {{ column.name }}{% endfor %}
     from source
 ),
 
@@ -45,15 +53,20 @@ checked as (
         user_id,
         loaded_at,
         {{ is_late_arriving('impressed_at', 'loaded_at') }} as is_late_arriving,
+        {%- for column in user_columns %}
+        {{ column.name }},
+        {%- endfor %}
         delivery_rank,
         {{ is_duplicate('impression_id') }} as is_duplicate,
-        {{ rejection_reason([
-            ['missing_key', 'impression_id is null'],
-            ['missing_timestamp', 'impressed_at is null or loaded_at is null'],
-            ['unknown_ad', 'not has_known_ad'],
-            ['invalid_placement', "placement is null or placement not in ('" ~ var('staging_placements') | join("', '") ~ "')"],
-            ['invalid_device', "device is null or device not in ('" ~ var('staging_devices') | join("', '") ~ "')"],
-        ]) }} as rejection_reason
+        {{ rejection_reason(
+            [
+                ['missing_key', 'impression_id is null'],
+                ['missing_timestamp', 'impressed_at is null or loaded_at is null'],
+            ]
+            + event_time_checks('impressed_at', 'loaded_at')
+            + [['unknown_ad', 'not has_known_ad']]
+            + value_list_checks(['placement', 'device'])
+        ) }} as rejection_reason
     from ranked
 )
 

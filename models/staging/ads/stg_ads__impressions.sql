@@ -1,3 +1,5 @@
+{#- Valid, deduplicated impressions (docs: _ads__models.yml). -#}
+{%- set user_columns = extra_columns('extra_impression_columns') %}
 with
 
 checked as (
@@ -15,7 +17,8 @@ staged as (
         device,
         user_id,
         loaded_at,
-        is_late_arriving
+        is_late_arriving{% for column in user_columns %},
+        {{ column.name }}{% endfor %}
     from checked
     where
         not is_duplicate

@@ -1,3 +1,5 @@
+{#- Rejected impressions with their reason (docs: _ads__models.yml). -#}
+{%- set user_columns = extra_columns('extra_impression_columns') %}
 with
 
 checked as (
@@ -13,6 +15,9 @@ rejected as (
         device,
         user_id,
         loaded_at,
+        {%- for column in user_columns %}
+        {{ column.name }},
+        {%- endfor %}
         rejection_reason
     from checked
     where

@@ -1,3 +1,4 @@
+{#- Raw products typed, ranked and checked (docs: _shop__models.yml). -#}
 with
 
 source as (
@@ -9,7 +10,7 @@ typed as (
         cast(product_id as bigint) as product_id,
         cast(product_name as string) as product_name,
         cast(category as string) as category,
-        cast(launched_at as timestamp) as launched_at,
+        {{ utc_timestamp('launched_at') }} as launched_at,
         cast(list_price as double) as list_price
     from source
 ),
@@ -31,13 +32,19 @@ checked as (
         list_price,
         delivery_rank,
         {{ is_duplicate('product_id') }} as is_duplicate,
-        {{ rejection_reason([
-            ['missing_key', 'product_id is null'],
-            ['missing_timestamp', 'launched_at is null'],
-            ['missing_category', 'category is null'],
-            ['null_list_price', 'list_price is null'],
-            ['negative_list_price', 'list_price < 0'],
-        ]) }} as rejection_reason
+        {{ rejection_reason(
+            [
+                ['missing_key', 'product_id is null'],
+                ['missing_timestamp', 'launched_at is null'],
+            ]
+            + event_time_checks('launched_at')
+            + [
+                ['missing_category', 'category is null'],
+                ['null_list_price', 'list_price is null'],
+            ]
+            + amount_checks('list_price', name='list_price')
+            + [['negative_list_price', 'list_price < 0']]
+        ) }} as rejection_reason
     from ranked
 )
 

@@ -1,3 +1,4 @@
+{#- Raw order lines typed, key-checked, ranked and checked (docs: _shop__models.yml). -#}
 with
 
 source as (
@@ -17,10 +18,10 @@ typed as (
         cast(transaction_id as bigint) as transaction_id,
         cast(customer_id as bigint) as customer_id,
         cast(product_id as bigint) as product_id,
-        cast(transacted_at as timestamp) as transacted_at,
+        {{ utc_timestamp('transacted_at') }} as transacted_at,
         cast(amount as double) as amount,
         cast(quantity as integer) as quantity,
-        cast(loaded_at as timestamp) as loaded_at
+        {{ utc_timestamp('loaded_at') }} as loaded_at
     from source
 ),
 
@@ -53,16 +54,22 @@ checked as (
         {{ is_late_arriving('transacted_at', 'loaded_at') }} as is_late_arriving,
         delivery_rank,
         {{ is_duplicate('transaction_id') }} as is_duplicate,
-        {{ rejection_reason([
-            ['missing_key', 'transaction_id is null'],
-            ['missing_timestamp', 'transacted_at is null or loaded_at is null'],
-            ['null_amount', 'amount is null'],
-            ['negative_amount', 'amount < 0'],
-            ['zero_amount', 'amount = 0'],
-            ['non_positive_quantity', 'quantity is null or quantity <= 0'],
-            ['unknown_customer', 'not has_known_customer'],
-            ['unknown_product', 'not has_known_product'],
-        ]) }} as rejection_reason
+        {{ rejection_reason(
+            [
+                ['missing_key', 'transaction_id is null'],
+                ['missing_timestamp', 'transacted_at is null or loaded_at is null'],
+            ]
+            + event_time_checks('transacted_at', 'loaded_at')
+            + [['null_amount', 'amount is null']]
+            + amount_checks('amount')
+            + [
+                ['negative_amount', 'amount < 0'],
+                ['zero_amount', 'amount = 0'],
+                ['non_positive_quantity', 'quantity is null or quantity <= 0'],
+                ['unknown_customer', 'not has_known_customer'],
+                ['unknown_product', 'not has_known_product'],
+            ]
+        ) }} as rejection_reason
     from ranked
 )
 

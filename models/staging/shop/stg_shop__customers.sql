@@ -1,3 +1,5 @@
+{#- Valid, deduplicated customers (docs: _shop__models.yml). -#}
+{%- set user_columns = extra_columns('extra_customer_columns') %}
 with
 
 checked as (
@@ -11,7 +13,8 @@ staged as (
         signup_date,
         segment,
         region,
-        acquisition_channel
+        acquisition_channel{% for column in user_columns %},
+        {{ column.name }}{% endfor %}
     from checked
     where
         not is_duplicate

@@ -1,3 +1,5 @@
+{#- Rejected customers with their reason (docs: _shop__models.yml). -#}
+{%- set user_columns = extra_columns('extra_customer_columns') %}
 with
 
 checked as (
@@ -11,6 +13,9 @@ rejected as (
         segment,
         region,
         acquisition_channel,
+        {%- for column in user_columns %}
+        {{ column.name }},
+        {%- endfor %}
         rejection_reason
     from checked
     where

@@ -1,0 +1,78 @@
+{#- Staging value lists (vars staging_segments, ...): the column -> var map, safe SQL literals, and the failing condition. -#}
+
+{% macro staging_value_list_vars() -%}
+    {{ return({
+        'segment': 'staging_segments',
+        'region': 'staging_regions',
+        'acquisition_channel': 'staging_acquisition_channels',
+        'placement': 'staging_placements',
+        'device': 'staging_devices',
+    }) }}
+{%- endmacro %}
+
+{% macro sql_string_literal(value) -%}
+    {{ return(adapter.dispatch('sql_string_literal', 'warehouse_ml')(value)) }}
+{%- endmacro %}
+
+{% macro default__sql_string_literal(value) -%}
+    {{ return("'" ~ (value | string | replace("'", "''")) ~ "'") }}
+{%- endmacro %}
+
+{% macro spark__sql_string_literal(value) -%}
+    {{ return("'" ~ (value | string | replace("\\", "\\\\") | replace("'", "\\'")) ~ "'") }}
+{%- endmacro %}
+
+{% macro sql_string_list(values) -%}
+    {%- if values is string or values is mapping or values is not iterable or values | length == 0 -%}
+        {{ exceptions.raise_compiler_error("sql_string_list: values must be a non-empty list, got " ~ values) }}
+    {%- endif -%}
+    {%- set literals = [] -%}
+    {%- for value in values -%}
+        {%- do literals.append(warehouse_ml.sql_string_literal(value)) -%}
+    {%- endfor -%}
+    {{ return(literals | join(', ')) }}
+{%- endmacro %}
+
+{% macro value_list(var_name) -%}
+    {%- set values = var(var_name) -%}
+    {%- if values is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if values is string or values is mapping or values is not iterable or values | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "var " ~ var_name ~ " must be a non-empty list of accepted values, or null to accept any non-empty value; got "
+            ~ values ~ ". See docs/raw_data_contract.md."
+        ) }}
+    {%- endif -%}
+    {%- for value in values -%}
+        {%- if value is none or value is mapping or (value | string | trim) == '' -%}
+            {{ exceptions.raise_compiler_error(
+                "var " ~ var_name ~ ": every accepted value must be a non-empty text, got " ~ value ~ " in " ~ values ~ "."
+            ) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(values) }}
+{%- endmacro %}
+
+{% macro value_list_failure(column, var_name) -%}
+    {%- set values = warehouse_ml.value_list(var_name) -%}
+    {%- set condition = column ~ " is null or trim(" ~ column ~ ") = ''" -%}
+    {%- if values is not none -%}
+        {%- set condition = condition ~ " or " ~ column ~ " not in (" ~ warehouse_ml.sql_string_list(values) ~ ")" -%}
+    {%- endif -%}
+    {{ return(condition) }}
+{%- endmacro %}
+
+{% macro value_list_checks(columns) -%}
+    {%- set list_vars = warehouse_ml.staging_value_list_vars() -%}
+    {%- set checks = [] -%}
+    {%- for column in columns -%}
+        {%- if column not in list_vars -%}
+            {{ exceptions.raise_compiler_error(
+                "value_list_checks: no value-list var for column '" ~ column ~ "'; known: " ~ list_vars | list | join(', ')
+            ) }}
+        {%- endif -%}
+        {%- do checks.append(['invalid_' ~ column, warehouse_ml.value_list_failure(column, list_vars[column])]) -%}
+    {%- endfor -%}
+    {{ return(checks) }}
+{%- endmacro %}
