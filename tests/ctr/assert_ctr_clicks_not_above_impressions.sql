@@ -1,4 +1,4 @@
-{#- No count of clicks exceeds its count of impressions: daily, in every trailing window, and in the impression features. -#}
+{#- No count of clicks exceeds its count of impressions: daily, in every trailing window and in the features. -#}
 {%- set windows = ctr_rolling_windows() -%}
 
 with

@@ -1,4 +1,4 @@
-{#- Densifying neither loses nor invents activity: per ad, placement and window, fct_ad_ctr_rolling's day counts add up to fct_ad_ctr_daily's. -#}
+{#- Densifying neither loses nor invents activity: per ad, placement and window the day counts match the daily ones. -#}
 with
 
 ad_ctr_daily as (

@@ -1,4 +1,4 @@
-{#- One row per customer per observation date: point-in-time features (churn_features macro) and the label (see _churn__models.yml). -#}
+{#- One row per customer per observation date: point-in-time features (churn_features macro) and the label. -#}
 with
 
 transactions as (

@@ -88,12 +88,12 @@ rolling_windows as (
     {%- for window_days in windows %}
         select cast({{ window_days }} as integer) as window_days
         {%- if not loop.last %}
-        union all
+            union all
         {%- endif %}
     {%- endfor %}
 ),
 
-{#- Long format: one read of trailing_windows, each row picking its own window's sums. #}
+{# Long format: one read of trailing_windows, each row picking its own window's sums. #}
 window_rows as (
     select
         trailing_windows.ad_id,
@@ -105,12 +105,12 @@ window_rows as (
         trailing_windows.clicks as day_clicks,
         case rolling_windows.window_days
             {%- for window_days in windows %}
-            when {{ window_days }} then trailing_windows.impressions_{{ window_days }}d
+                when {{ window_days }} then trailing_windows.impressions_{{ window_days }}d
             {%- endfor %}
         end as impressions,
         case rolling_windows.window_days
             {%- for window_days in windows %}
-            when {{ window_days }} then trailing_windows.clicks_{{ window_days }}d
+                when {{ window_days }} then trailing_windows.clicks_{{ window_days }}d
             {%- endfor %}
         end as clicks
     from trailing_windows

@@ -1,4 +1,4 @@
-{#- One row per valid impression: its label and the features known before the impression's day (see _ctr__models.yml). -#}
+{#- One row per valid impression: its label and the features known before the impression's day. -#}
 {%- set windows = ctr_rolling_windows() -%}
 {%- set window_measures = ['impressions', 'clicks', 'click_through_rate', 'smoothed_click_through_rate'] -%}
 
@@ -29,19 +29,18 @@ impression_history as (
     from impressions
 ),
 
-{#- fct_ad_ctr_rolling is long (one row per window): pivot it to one row per ad x placement x day before the join. #}
+{# fct_ad_ctr_rolling is long (one row per window): pivot it to one row per ad x placement x day before the join. #}
 ad_ctr_windows as (
     select
-        ad_id,
-        placement,
-        as_of_date,
         {%- for window_days in windows %}
-            {%- set outer_loop = loop %}
             {%- for measure in window_measures %}
-        max(case when window_days = {{ window_days }} then {{ measure }} end)
-            as window_{{ window_days }}d_{{ measure }}{{ ',' if not (outer_loop.last and loop.last) }}
+                max(case when window_days = {{ window_days }} then {{ measure }} end)
+                    as window_{{ window_days }}d_{{ measure }},
             {%- endfor %}
         {%- endfor %}
+        ad_id,
+        placement,
+        as_of_date
     from ad_ctr_rolling
     group by
         ad_id,
@@ -95,10 +94,10 @@ impression_features as (
         impressions.impression_date,
         impressions.user_id,
         ads.product_category,
-        impressions.is_clicked,
         {%- for column in feature_set_columns('ctr') %}
-        {{ column.expression }} as {{ column.name }}{{ ',' if not loop.last }}
+            {{ column.expression }} as {{ column.name }},
         {%- endfor %}
+        impressions.is_clicked
     from impressions
     left join user_histories
         on

@@ -16,14 +16,11 @@
      'population_where': none, 'features': ctr_features, 'strata': ['product_category', 'placement']},
 ] -%}
 
+-- sqlfluff:max_parse_nodes:400000
 with
 
 ctr_recent_population as (
-    {%- if execute %}
     {{ ctr_training_window(ref('fct_impression_features'), ctr_recent_sampling) }}
-    {%- else %}
-    select * from {{ ref('fct_impression_features') }}
-    {%- endif %}
 ),
 {% for training_set in training_sets %}
     {{ training_set.name }}_features as (
