@@ -22,8 +22,8 @@
             {{ exceptions.raise_compiler_error(
                 "feature_columns_not_all_null: in " ~ model ~ " (" ~ counts[0] ~ " rows) the " ~ feature_set
                 ~ " feature column(s) " ~ (all_null | join(', ')) ~ " are null on every row; the model would "
-                ~ "learn nothing from them. Check the inputs each one is computed from (e.g. ad product categories "
-                ~ "that match no product category leave days_since_category_launch null).") }}
+                ~ "learn nothing from them. Check the inputs each one is computed from (e.g. ad product categories that "
+                ~ "match no product category leave the category-launch features null).") }}
         {%- endif -%}
     {%- endif %}
 
