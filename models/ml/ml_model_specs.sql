@@ -9,11 +9,12 @@ with
 model_specs as (
     {%- for model_name in model_names %}
         {%- set spec = ml_model_spec(model_name) %}
+        {%- set weight_column = 'null' if spec.weight_column is none else sql_string_literal(spec.weight_column) %}
         select
             cast({{ sql_string_literal(spec.model_name) }} as string) as model_name,
             cast({{ sql_string_literal(spec.training_set) }} as string) as training_set,
             cast({{ sql_string_literal(spec.label) }} as string) as label,  -- noqa: RF04
-            cast({{ sql_string_literal(spec.weight_column) }} as string) as weight_column,
+            cast({{ weight_column }} as string) as weight_column,
             cast({{ sql_string_literal(tojson(spec.key_columns, sort_keys=true)) }} as string) as key_columns,
             cast({{ sql_string_literal(tojson(spec.numeric_features, sort_keys=true)) }} as string) as numeric_features,
             cast({{ sql_string_literal(tojson(spec.categorical_features, sort_keys=true)) }} as string)
