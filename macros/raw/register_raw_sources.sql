@@ -36,7 +36,7 @@
         {%- call statement('register_raw_create_' ~ loop.index) -%}
             create table {{ relation }} ({{ columns | join(', ') }})
             using parquet
-            location '{{ warehouse_ml.raw_sql_string(raw_path ~ "/" ~ node.identifier) }}'
+            location {{ warehouse_ml.sql_string_literal(raw_path ~ "/" ~ node.identifier) }}
         {%- endcall -%}
         {%- do registered.append(relation | string) -%}
     {%- endfor -%}
@@ -75,8 +75,8 @@
     {%- endif -%}
     {%- if warehouse_ml.raw_contract_functions_exist() -%}
         {#- The type the files hold (a categorical column may be stored as integers). -#}
-        {%- set result = run_query("select warehouse_ml_raw_column_types('" ~ warehouse_ml.raw_sql_string(raw_path) ~ "', '"
-            ~ warehouse_ml.raw_sql_string(tojson(contract)) ~ "') as column_types") -%}
+        {%- set result = run_query("select warehouse_ml_raw_column_types(" ~ warehouse_ml.sql_string_literal(raw_path) ~ ", "
+            ~ warehouse_ml.sql_string_literal(tojson(contract)) ~ ") as column_types") -%}
         {{ return(fromjson(result.columns[0].values()[0])) }}
     {%- endif -%}
     {#- Without the functions (a Thrift server): the type from the role (numeric double, categorical string). -#}

@@ -53,8 +53,8 @@
 {% macro run_raw_contract_check(source_names) -%}
     {%- set raw_path = (var('raw_data_path') | string).rstrip('/') -%}
     {%- set contract = warehouse_ml.raw_contract(source_names) -%}
-    {%- set result = run_query("select warehouse_ml_check_raw_contract('" ~ warehouse_ml.raw_sql_string(raw_path) ~ "', '"
-        ~ warehouse_ml.raw_sql_string(tojson(contract)) ~ "') as message") -%}
+    {%- set result = run_query("select warehouse_ml_check_raw_contract(" ~ warehouse_ml.sql_string_literal(raw_path) ~ ", "
+        ~ warehouse_ml.sql_string_literal(tojson(contract)) ~ ") as message") -%}
     {%- set message = result.columns[0].values()[0] -%}
     {%- if message -%}
         {{ exceptions.raise_compiler_error(message) }}
@@ -93,19 +93,4 @@
 {#- raw_extra_column_vars(): which var lists the extra (user) columns of which source table. -#}
 {% macro raw_extra_column_vars() -%}
     {{ return({'shop.customers': 'extra_customer_columns', 'ads.impressions': 'extra_impression_columns'}) }}
-{%- endmacro %}
-
-
-{#- raw_sql_string(value): `value` escaped for use inside a single-quoted SQL string literal. -#}
-{% macro raw_sql_string(value) -%}
-    {{ return(adapter.dispatch('raw_sql_string', 'warehouse_ml')(value)) }}
-{%- endmacro %}
-
-{% macro default__raw_sql_string(value) -%}
-    {#- Spark SQL reads backslash escapes in literals and '' as two adjacent literals. -#}
-    {{ return(value | string | replace('\\', '\\\\') | replace("'", "\\'")) }}
-{%- endmacro %}
-
-{% macro duckdb__raw_sql_string(value) -%}
-    {{ return(value | string | replace("'", "''")) }}
 {%- endmacro %}
