@@ -1,13 +1,14 @@
-"""Every customer at the latest observation date, scored by the newest (or pinned) churn model."""
+"""Every customer of the churn scoring population, scored by the current churn version."""
 
-from warehouse_ml import modeling
+from warehouse_ml import churn, specs
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    return modeling.churn_scores(
+    return churn.churn_scores(
         session,
-        dbt.ref("fct_customer_churn_features"),
+        specs.from_table(dbt.ref("ml_model_specs"), "churn"),
+        {"ml_churn_scoring_population": dbt.ref("ml_churn_scoring_population")},
         dbt.ref("ml_churn_model"),
-        version=dbt.config.get("churn_model_version"),
+        dbt.ref("ml_current_model_versions"),
     )

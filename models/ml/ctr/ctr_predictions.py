@@ -1,14 +1,14 @@
-"""Predicted vs observed CTR per ad x placement x day over the scoring window."""
+"""Predicted vs observed CTR per ad x placement x day of the CTR scoring population."""
 
-from warehouse_ml import modeling
+from warehouse_ml import ctr, specs
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    return modeling.ctr_predictions(
+    return ctr.ctr_predictions(
         session,
-        dbt.ref("fct_impression_features"),
+        specs.from_table(dbt.ref("ml_model_specs"), "ctr"),
+        {"ml_ctr_scoring_population": dbt.ref("ml_ctr_scoring_population")},
         dbt.ref("ml_ctr_model"),
-        window_days=int(dbt.config.get("ctr_scoring_window_days")),
-        version=dbt.config.get("ctr_model_version"),
+        dbt.ref("ml_current_model_versions"),
     )
