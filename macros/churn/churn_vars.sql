@@ -26,3 +26,9 @@
     {%- endif -%}
     {{ return(value | int) }}
 {%- endmacro %}
+
+
+{#- churn_out_of_time_date(features): SQL date of the churn out-of-time evaluation (see _churn__macros.yml). -#}
+{% macro churn_out_of_time_date(features) -%}
+    {{ return('(select max(observation_date) from ' ~ features ~ ' where is_label_complete)') }}
+{%- endmacro %}

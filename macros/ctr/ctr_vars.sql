@@ -1,0 +1,43 @@
+{#- ctr_rolling_windows(): the ctr_rolling_windows_days var, checked: a non-empty list of distinct positive whole days. -#}
+{% macro ctr_rolling_windows() -%}
+    {%- set windows = var('ctr_rolling_windows_days') -%}
+    {%- if windows is string or windows is mapping or windows is not iterable or windows | length == 0 -%}
+        {{ exceptions.raise_compiler_error("ctr_rolling_windows_days must be a non-empty list of positive whole days, got " ~ windows) }}
+    {%- endif -%}
+    {%- set checked = [] -%}
+    {%- for window in windows -%}
+        {%- if window is boolean or window is not number or window | int != window or window < 1 -%}
+            {{ exceptions.raise_compiler_error("ctr_rolling_windows_days must hold positive whole numbers of days, got " ~ windows) }}
+        {%- endif -%}
+        {%- do checked.append(window | int) -%}
+    {%- endfor -%}
+    {%- if checked | unique | list | length != checked | length -%}
+        {{ exceptions.raise_compiler_error("ctr_rolling_windows_days must not repeat a window, got " ~ windows) }}
+    {%- endif -%}
+    {{ return(checked) }}
+{%- endmacro %}
+
+
+{#- ctr_evaluation_date(impressions): SQL date of the CTR evaluation day (see _ctr__macros.yml). -#}
+{% macro ctr_evaluation_date(impressions) -%}
+    {%- set end_date = var('ctr_training_end_date') -%}
+    {%- if end_date -%}
+        {%- set day = modules.datetime.date.fromisoformat(end_date | string) + modules.datetime.timedelta(days=1) -%}
+        {{ return("cast('" ~ day.isoformat() ~ "' as date)") }}
+    {%- endif -%}
+    {{ return('(select max(impression_date) from ' ~ impressions ~ ')') }}
+{%- endmacro %}
+
+
+{#- ctr_training_window(impressions, sampling): the impressions of a time-window training set (see _ctr__macros.yml). -#}
+{% macro ctr_training_window(impressions, sampling) -%}
+    {%- if sampling.end_date -%}
+        {{ return(time_window(impressions, sampling.time_column, sampling.window_days, end_date=sampling.end_date)) }}
+    {%- endif -%}
+    {#- No end date: the window ends on the last impression day before the evaluation day (a subquery, not a
+        CTE: time_window reads its input twice and DuckDB would materialise a CTE). -#}
+    {%- set before_evaluation_day -%}
+        (select * from {{ impressions }} where {{ sampling.time_column }} < {{ ctr_evaluation_date(impressions) }}) as impressions_before_evaluation_day
+    {%- endset -%}
+    {{ return(time_window(before_evaluation_day, sampling.time_column, sampling.window_days)) }}
+{%- endmacro %}

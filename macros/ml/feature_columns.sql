@@ -1,0 +1,70 @@
+{#- feature_declaration(feature_set): the declaration of a feature set, 'churn' or 'ctr' (see _ml__macros.yml). -#}
+{% macro feature_declaration(feature_set) -%}
+    {%- if feature_set == 'churn' -%}
+        {{ return(warehouse_ml.churn_feature_declaration()) }}
+    {%- elif feature_set == 'ctr' -%}
+        {{ return(warehouse_ml.ctr_feature_declaration()) }}
+    {%- endif -%}
+    {{ exceptions.raise_compiler_error("unknown feature_set '" ~ feature_set ~ "'; allowed: churn, ctr") }}
+{%- endmacro %}
+
+
+{#- extra_feature_columns(var_name): the {column: numeric | categorical} var, checked (see _ml__macros.yml). -#}
+{% macro extra_feature_columns(var_name) -%}
+    {%- set extra = var(var_name, {}) -%}
+    {%- if extra is none -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- if extra is not mapping -%}
+        {{ exceptions.raise_compiler_error(var_name ~ " must be a mapping {column: numeric | categorical}, got " ~ extra) }}
+    {%- endif -%}
+    {%- for column, role in extra.items() -%}
+        {%- if column is not string or not modules.re.match('^[A-Za-z_][A-Za-z0-9_]*$', column) -%}
+            {{ exceptions.raise_compiler_error(var_name ~ ": column names must be plain SQL identifiers, got '" ~ column ~ "'") }}
+        {%- endif -%}
+        {%- if role not in ('numeric', 'categorical') -%}
+            {{ exceptions.raise_compiler_error(var_name ~ "." ~ column ~ " must be numeric or categorical, got '" ~ role ~ "'") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(extra) }}
+{%- endmacro %}
+
+
+{#- feature_set_columns(feature_set): every declared column of the feature mart, in order, windows expanded (see _ml__macros.yml). -#}
+{% macro feature_set_columns(feature_set) -%}
+    {%- set declaration = feature_declaration(feature_set) -%}
+    {%- set columns = [] -%}
+    {%- for group in declaration.groups -%}
+        {%- for window in (declaration.windows if group.per_window else [none]) -%}
+            {%- for name, column in group.columns.items() -%}
+                {%- if window is none -%}
+                    {%- do columns.append({'name': name, 'role': column.role, 'expression': column.expression}) -%}
+                {%- else -%}
+                    {%- do columns.append({
+                        'name': name ~ '_' ~ window ~ 'd',
+                        'role': column.role,
+                        'expression': column.expression | replace('{w}', window | string),
+                    }) -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- set declared_names = columns | map(attribute='name') | list -%}
+    {%- for name, role in extra_feature_columns(declaration.extra_columns_var).items() -%}
+        {%- if name in declared_names -%}
+            {{ exceptions.raise_compiler_error(declaration.extra_columns_var ~ ": column '" ~ name ~ "' is already a column of the " ~ feature_set ~ " features; rename it in the raw data") }}
+        {%- endif -%}
+        {%- do columns.append({'name': name, 'role': role, 'expression': declaration.extra_columns_relation ~ '.' ~ name}) -%}
+    {%- endfor -%}
+    {{ return(columns) }}
+{%- endmacro %}
+
+
+{#- feature_columns(feature_set): {'numeric': [...], 'categorical': [...]}, the model features of a feature set (see _ml__macros.yml). -#}
+{% macro feature_columns(feature_set) -%}
+    {%- set features = {'numeric': [], 'categorical': []} -%}
+    {%- for column in feature_set_columns(feature_set) if column.role is not none -%}
+        {%- do features[column.role].append(column.name) -%}
+    {%- endfor -%}
+    {{ return(features) }}
+{%- endmacro %}

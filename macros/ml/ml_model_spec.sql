@@ -1,0 +1,109 @@
+{#- ml_model_spec(model_name): the checked spec of one model of var('ml_models'), features derived (see _ml__macros.yml). -#}
+{% macro ml_model_spec(model_name) -%}
+    {%- set models = var('ml_models') -%}
+    {%- if models is not mapping or models | length == 0 -%}
+        {{ exceptions.raise_compiler_error("ml_models must be a mapping {model_name: spec}, got " ~ models) }}
+    {%- endif -%}
+    {%- if model_name not in models -%}
+        {{ exceptions.raise_compiler_error("ml_models has no model '" ~ model_name ~ "'; declared: " ~ (models.keys() | list | join(', '))) }}
+    {%- endif -%}
+    {%- set spec = models[model_name] -%}
+    {%- set where = 'ml_models.' ~ model_name -%}
+    {%- set required = [
+        'feature_set', 'training_set', 'label', 'weight_column', 'key_columns', 'algorithm', 'params',
+        'calibration', 'evaluation_sets', 'scoring_population', 'max_training_rows',
+    ] -%}
+    {%- if spec is not mapping -%}
+        {{ exceptions.raise_compiler_error(where ~ " must be a mapping with keys " ~ (required | join(', ')) ~ ", got " ~ spec) }}
+    {%- endif -%}
+    {%- set missing = required | reject('in', spec.keys() | list) | list -%}
+    {%- if missing -%}
+        {{ exceptions.raise_compiler_error(where ~ " is missing key(s) " ~ (missing | join(', ')) ~ "; every model needs " ~ (required | join(', '))) }}
+    {%- endif -%}
+    {%- set unknown = spec.keys() | reject('in', required) | list -%}
+    {%- if unknown -%}
+        {{ exceptions.raise_compiler_error(where ~ " has unknown key(s) " ~ (unknown | join(', ')) ~ "; allowed: " ~ (required | join(', '))) }}
+    {%- endif -%}
+    {%- set allowed = {
+        'feature_set': ['churn', 'ctr'],
+        'algorithm': ['hist_gradient_boosting', 'logistic_regression'],
+        'calibration': ['none', 'negative_downsampling'],
+    } -%}
+    {%- for key, values in allowed.items() -%}
+        {%- if spec[key] not in values -%}
+            {{ exceptions.raise_compiler_error(where ~ "." ~ key ~ " must be one of " ~ (values | join(', ')) ~ ", got '" ~ spec[key] ~ "'") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for key in ['training_set', 'label', 'scoring_population'] -%}
+        {%- if spec[key] is not string or spec[key] | trim == '' -%}
+            {{ exceptions.raise_compiler_error(where ~ "." ~ key ~ " must be a name, got '" ~ spec[key] ~ "'") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if spec.weight_column is not none and (spec.weight_column is not string or spec.weight_column | trim == '') -%}
+        {{ exceptions.raise_compiler_error(where ~ ".weight_column must be a column name or null, got '" ~ spec.weight_column ~ "'") }}
+    {%- endif -%}
+    {%- if spec.key_columns is string or spec.key_columns is mapping or spec.key_columns is not iterable
+        or spec.key_columns | length == 0 or spec.key_columns | reject('string') | list | length > 0 -%}
+        {{ exceptions.raise_compiler_error(where ~ ".key_columns must be a non-empty list of column names, got " ~ spec.key_columns) }}
+    {%- endif -%}
+    {%- if spec.params is not mapping -%}
+        {{ exceptions.raise_compiler_error(where ~ ".params must be a mapping of estimator parameters ({} for the defaults), got " ~ spec.params) }}
+    {%- endif -%}
+    {%- if spec.max_training_rows is boolean or spec.max_training_rows is not number
+        or spec.max_training_rows | int != spec.max_training_rows or spec.max_training_rows < 1 -%}
+        {{ exceptions.raise_compiler_error(where ~ ".max_training_rows must be a whole number >= 1, got " ~ spec.max_training_rows) }}
+    {%- endif -%}
+    {%- set evaluation_keys = ['name', 'relation', 'split', 'weight_column'] -%}
+    {%- if spec.evaluation_sets is string or spec.evaluation_sets is mapping or spec.evaluation_sets is not iterable -%}
+        {{ exceptions.raise_compiler_error(where ~ ".evaluation_sets must be a list of {name, relation, split?, weight_column?}, got " ~ spec.evaluation_sets) }}
+    {%- endif -%}
+    {%- for evaluation_set in spec.evaluation_sets -%}
+        {%- if evaluation_set is not mapping or 'name' not in evaluation_set or 'relation' not in evaluation_set
+            or evaluation_set.keys() | reject('in', evaluation_keys) | list | length > 0 -%}
+            {{ exceptions.raise_compiler_error(where ~ ".evaluation_sets[" ~ loop.index0 ~ "] must be a mapping with name and relation (optional: split, weight_column), got " ~ evaluation_set) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set features = feature_columns(spec.feature_set) -%}
+    {%- set sampling_spec = training_sampling_spec(spec.training_set) -%}
+    {%- set negative_downsampling_rate = none -%}
+    {%- if spec.calibration == 'negative_downsampling' and execute -%}
+        {%- if sampling_spec.get('negative_rate') is none -%}
+            {{ exceptions.raise_compiler_error(where ~ ".calibration is negative_downsampling, but the meta.sampling of training set " ~ spec.training_set ~ " has no negative_rate; use calibration: none or a negatively downsampled training set") }}
+        {%- endif -%}
+        {%- set negative_downsampling_rate = sampling_spec.negative_rate | float -%}
+    {%- endif -%}
+    {{ return({
+        'model_name': model_name,
+        'feature_set': spec.feature_set,
+        'training_set': spec.training_set,
+        'label': spec.label,
+        'weight_column': spec.weight_column,
+        'key_columns': spec.key_columns | list,
+        'numeric_features': features.numeric,
+        'categorical_features': features.categorical,
+        'algorithm': spec.algorithm,
+        'params': spec.params,
+        'calibration': spec.calibration,
+        'negative_downsampling_rate': negative_downsampling_rate,
+        'sampling_spec': sampling_spec,
+        'evaluation_sets': spec.evaluation_sets | list,
+        'scoring_population': spec.scoring_population,
+        'max_training_rows': spec.max_training_rows | int,
+    }) }}
+{%- endmacro %}
+
+
+{#- training_sampling_spec(model_name): the `meta.sampling` dict of a training model, from the graph at execute time ({} while parsing). -#}
+{% macro training_sampling_spec(model_name) -%}
+    {%- if not execute -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == model_name -%}
+        {%- set sampling = node.config.meta.get('sampling') or node.meta.get('sampling') -%}
+        {%- if sampling is not mapping -%}
+            {{ exceptions.raise_compiler_error("training set " ~ model_name ~ " declares no meta.sampling; set config(meta={'sampling': {...}}) in the model") }}
+        {%- endif -%}
+        {{ return(sampling) }}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error("training set '" ~ model_name ~ "' is not a model of this project (check ml_models.<model>.training_set)") }}
+{%- endmacro %}
