@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from _ml_synthetic import FEATURES, synthetic_frame
 
-from warehouse_ml import scoring, training
+from warehouse_ml import engine, scoring, training
 from warehouse_ml.errors import FeatureTypeError, MissingFeatureError, UnsupportedPipelineError
 
 
@@ -113,7 +113,7 @@ def test_duckdb_streams_in_and_out(linear, population):
     con.register("population_rows", table_of(population))
     con.execute("create table population as select * from population_rows")
     relation = con.sql("select * from population order by customer_id")
-    population_reader = scoring.duckdb_reader(con, relation, batch_size=1_024)
+    population_reader = engine.duckdb_reader(con, relation, batch_size=1_024)
     reader = scoring.score_reader(population_reader, linear, key_columns=["customer_id"])
     con.register("scored_rows", reader)
     con.execute("create table scores as select * from scored_rows")
