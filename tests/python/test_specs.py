@@ -22,9 +22,7 @@ def test_a_row_parses_into_a_spec():
     assert spec.params == {"max_iter": 30}
     assert spec.sampling_spec == {"design": "cluster", "fraction": 0.5, "seed": 42}
     assert spec.evaluation_sets == (
-        specs.EvaluationSetSpec(
-            "holdout", "trn_churn__cluster_sample", "holdout", "sample_weight"
-        ),
+        specs.EvaluationSetSpec("holdout", "trn_churn__cluster_sample", "holdout", "sample_weight"),
         specs.EvaluationSetSpec("out_of_time", "ml_churn_evaluation_out_of_time"),
     )
     assert spec.training_relations == (
