@@ -12,7 +12,8 @@
             {%- endif -%}
         {%- endfor -%}
         {%- set registry = ref('ml_' ~ model_name ~ '_model') -%}
-        {%- if execute and flags.WHICH in ('run', 'build') and load_relation(registry) is not none -%}
+        {%- set is_unit_test = model.resource_type == 'unit_test' -%}
+        {%- if execute and flags.WHICH in ('run', 'build') and not is_unit_test and load_relation(registry) is not none -%}
             {%- set lookup -%}
                 select count(*) from {{ registry }}
                 where model_name = '{{ model_name }}' and model_version = '{{ pinned }}'
@@ -28,38 +29,35 @@
 with
 
 {% for model_name in model_names %}
-{{ model_name }}_registry as (
-    select * from {{ ref('ml_' ~ model_name ~ '_model') }}
-),
+    {{ model_name }}_registry as (
+        select * from {{ ref('ml_' ~ model_name ~ '_model') }}
+    ),
 
 {% endfor -%}
 
 registered_versions as (
     {%- for model_name in model_names %}
-    select
-        model_name,
-        model_version,
-        trained_at
-    from {{ model_name }}_registry
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            model_name,
+            model_version,
+            trained_at
+        from {{ model_name }}_registry
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
 pinned_versions as (
     {%- for model_name in model_names %}
-    {%- set pinned = pinned_versions[model_name] %}
-    select
-        '{{ model_name }}' as model_name,
-        {% if pinned is none -%}
-            cast(null as string)
-        {%- else -%}
-            '{{ pinned }}'
-        {%- endif %} as pinned_version
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        {%- set pinned = pinned_versions[model_name] %}
+        {%- set pinned_literal = 'cast(null as string)' if pinned is none else "'" ~ pinned ~ "'" %}
+        select
+            '{{ model_name }}' as model_name,
+            {{ pinned_literal }} as pinned_version
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
