@@ -17,7 +17,7 @@ Two ways to score a batch:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -249,10 +249,3 @@ def score_reader(
             yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     return pa.RecordBatchReader.from_batches(schema, batches())
-
-
-def score_batches(
-    batches: Iterable[pa.RecordBatch], schema: pa.Schema, model: Any, **kwargs: Any
-) -> pa.RecordBatchReader:
-    """:func:`score_reader` over an iterable of batches with a known schema."""
-    return score_reader(pa.RecordBatchReader.from_batches(schema, batches), model, **kwargs)

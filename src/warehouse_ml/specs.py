@@ -260,9 +260,3 @@ def check_relations(
             f"{unexpected}); make the model file's dbt.ref calls match var('ml_models')."
             f"{spec.model_name}, or the spec match the file"
         )
-
-
-def only(relations: Mapping[str, Any], name: str, spec: ModelSpec, role: str) -> Any:
-    """The one relation ``name`` of ``relations``, after :func:`check_relations`."""
-    check_relations(spec, list(relations), [name], role)
-    return relations[name]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from _ml_synthetic import FEATURES, synthetic_frame
 
-from warehouse_ml import engine
+from warehouse_ml import engine, training
 
 
 def add_score(batch: pd.DataFrame) -> pd.DataFrame:
@@ -118,12 +121,6 @@ def test_where_filters_in_the_engine(con):
 
 
 def test_score_streams_a_duckdb_relation(con):
-    import datetime as dt
-
-    from _ml_synthetic import FEATURES, synthetic_frame
-
-    from warehouse_ml import training
-
     frame = synthetic_frame(1_000, seed=4)
     trained = training.fit(
         frame, features=FEATURES, label="is_churned", algorithm="logistic_regression",

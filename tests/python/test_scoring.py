@@ -71,9 +71,8 @@ def test_output_schema_is_fixed_before_any_batch_is_read(linear, population):
             pulled.append(batch.num_rows)
             yield batch
 
-    reader = scoring.score_batches(
-        batches(),
-        table.schema,
+    reader = scoring.score_reader(
+        pa.RecordBatchReader.from_batches(table.schema, batches()),
         linear,
         key_columns=["customer_id"],
         probability_column="churn_probability",
@@ -84,9 +83,8 @@ def test_output_schema_is_fixed_before_any_batch_is_read(linear, population):
     assert pulled == []  # nothing scored yet
     sizes = [batch.num_rows for batch in reader]
     assert sizes == [1_000] * 5 and pulled == [1_000] * 5  # one output batch per input batch
-    last = scoring.score_batches(
-        table.to_batches(max_chunksize=1_000),
-        table.schema,
+    last = scoring.score_reader(
+        table.to_reader(max_chunksize=1_000),
         linear,
         key_columns=["customer_id"],
         constants={"model_version": "v1"},
