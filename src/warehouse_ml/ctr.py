@@ -244,6 +244,10 @@ def fit_placement_priors(
     if frame["placement"].isna().any():
         raise ValueError("fit_placement_priors got rows without a placement")
 
+    # Engines return rows in any order, and floating-point sums depend on it: put the rows in
+    # one order first, so DuckDB and Spark fit bit-identical priors (and smoothed CTRs).
+    order = ["placement", *(c for c in ("ad_id",) if c in frame.columns), "impressions", "clicks"]
+    frame = frame.sort_values(order, kind="stable")
     rows = []
     for placement, group in frame.groupby("placement", sort=True):
         try:

@@ -173,3 +173,21 @@ def test_fit_placement_priors_needs_columns_and_rows() -> None:
         ctr.fit_placement_priors(placement_totals().drop(columns="clicks"))
     with pytest.raises(ValueError, match="no rows"):
         ctr.fit_placement_priors(placement_totals().iloc[0:0])
+
+
+def test_fit_placement_priors_do_not_depend_on_row_order() -> None:
+    """Engines return rows in any order; the priors must be bit-identical whatever it is."""
+    clicks, impressions = simulate_ads(3.0, 150.0, 60, (200, 5_000), seed=11)
+    frame = pd.DataFrame(
+        {
+            "ad_id": np.arange(60),
+            "placement": np.where(np.arange(60) % 2 == 0, "feed", "search"),
+            "clicks": clicks,
+            "impressions": impressions,
+        }
+    )
+    expected = ctr.fit_placement_priors(frame, min_impressions=100)
+    for seed in range(5):
+        shuffled = frame.sample(frac=1.0, random_state=seed)
+        actual = ctr.fit_placement_priors(shuffled, min_impressions=100)
+        pd.testing.assert_frame_equal(actual, expected, check_exact=True)
