@@ -3,6 +3,7 @@
     {%- set trend_recent = churn_int_var('churn_trend_recent_days') -%}
     {%- set trend_prior = churn_int_var('churn_trend_prior_days') -%}
     {%- set window_sums = 'customer_windows.window_{w}d_' -%}
+    {%- set count_check = '{c} is not null and {c} >= 0' -%}
     {{ return({
         'windows': churn_feature_windows(),
         'extra_columns_var': 'extra_customer_columns',
@@ -18,13 +19,13 @@
                     'cast(' ~ days_between('customer_windows.last_transaction_date', 'customer_windows.observation_date') ~ ' as bigint)'},
             }},
             {'per_window': true, 'columns': {
-                'transaction_count': {'role': 'numeric', 'expression': 'cast(' ~ window_sums ~ 'lines as bigint)'},
-                'total_amount': {'role': 'numeric', 'expression': 'cast(' ~ window_sums ~ 'amount as double)'},
-                'avg_basket_amount': {'role': 'numeric', 'expression':
+                'transaction_count': {'role': 'numeric', 'check': count_check, 'expression': 'cast(' ~ window_sums ~ 'lines as bigint)'},
+                'total_amount': {'role': 'numeric', 'check': count_check, 'expression': 'cast(' ~ window_sums ~ 'amount as double)'},
+                'avg_basket_amount': {'role': 'numeric', 'check': '{c} is null or {c} > 0', 'expression':
                     safe_rate(window_sums ~ 'amount', window_sums ~ 'lines')},
-                'total_quantity': {'role': 'numeric', 'expression': 'cast(' ~ window_sums ~ 'units as bigint)'},
-                'distinct_products': {'role': 'numeric', 'expression': 'cast(' ~ window_sums ~ 'products as bigint)'},
-                'new_category_spend_share': {'role': 'numeric', 'expression':
+                'total_quantity': {'role': 'numeric', 'check': count_check, 'expression': 'cast(' ~ window_sums ~ 'units as bigint)'},
+                'distinct_products': {'role': 'numeric', 'check': count_check, 'expression': 'cast(' ~ window_sums ~ 'products as bigint)'},
+                'new_category_spend_share': {'role': 'numeric', 'check': '{c} is null or ({c} >= 0 and {c} <= 1)', 'expression':
                     safe_rate(window_sums ~ 'new_category_amount', window_sums ~ 'amount')},
             }},
             {'per_window': false, 'columns': {

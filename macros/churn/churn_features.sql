@@ -1,16 +1,4 @@
-{#- churn_features(transactions, observation_dates, customers, products): the select of the churn features,
-    one row per customer per observation date, for the customers in the population on that date.
-
-    Point in time: each observation date only sees transactions on or before it, so feeding this macro
-    transactions truncated at a date D gives the same features for D as the full data (tests/churn/
-    assert_churn_features_point_in_time.sql checks exactly that).
-
-    Arguments are relation or CTE names with at least these columns:
-      transactions: customer_id, product_id, transaction_date, amount, quantity
-      observation_dates: observation_date
-      customers: customer_id, signup_date, segment, region, acquisition_channel
-      products: product_id, category, launch_date
-    Windows, lookback and trend lengths come from the churn_* vars. -#}
+{#- churn_features(transactions, observation_dates, customers, products): the select of the churn features (see _churn__macros.yml). -#}
 {% macro churn_features(transactions, observation_dates, customers, products) -%}
     {{ return(adapter.dispatch('churn_features', 'warehouse_ml')(transactions, observation_dates, customers, products)) }}
 {%- endmacro %}
@@ -65,9 +53,9 @@ churn__customer_product_days as (
         coalesce(churn__products.is_new_category, false) as is_new_category,
         {#- 32-bit on purpose: DuckDB sums BIGINT into a 128-bit HUGEINT, about twice as slow in the big
             aggregation below; a customer never has 2^31 lines of one product on one day. #}
-        cast(count(*) as integer) as transaction_count,
-        sum(transactions.amount) as total_amount,
-        cast(sum(transactions.quantity) as integer) as total_quantity
+        cast(count(*) as integer) as line_count,
+        sum(transactions.amount) as amount,
+        cast(sum(transactions.quantity) as integer) as quantity
     from {{ transactions }} as transactions
     left join churn__products
         on transactions.product_id = churn__products.product_id
@@ -87,9 +75,9 @@ churn__customer_product_days_with_previous as (
         product_id,
         transaction_date,
         is_new_category,
-        transaction_count,
-        total_amount,
-        total_quantity,
+        line_count,
+        amount,
+        quantity,
         lag(transaction_date) over (
             partition by customer_id, product_id
             order by transaction_date
@@ -120,7 +108,7 @@ churn__customer_windows as (
         sum(
             case
                 when customer_product_days.transaction_date > observation_windows.lookback_start_date
-                    then customer_product_days.transaction_count
+                    then customer_product_days.line_count
                 else 0
             end
         ) as lookback_transaction_count,
@@ -129,24 +117,24 @@ churn__customer_windows as (
         sum(
             case
                 when customer_product_days.transaction_date > {{ window_start }}
-                    then customer_product_days.transaction_count
+                    then customer_product_days.line_count
                 else 0
             end
-        ) as transaction_count_{{ window }}d,
+        ) as window_{{ window }}d_lines,
         sum(
             case
                 when customer_product_days.transaction_date > {{ window_start }}
-                    then customer_product_days.total_amount
+                    then customer_product_days.amount
                 else 0
             end
-        ) as total_amount_{{ window }}d,
+        ) as window_{{ window }}d_amount,
         sum(
             case
                 when customer_product_days.transaction_date > {{ window_start }}
-                    then customer_product_days.total_quantity
+                    then customer_product_days.quantity
                 else 0
             end
-        ) as total_quantity_{{ window }}d,
+        ) as window_{{ window }}d_units,
         sum(
             case
                 when
@@ -158,21 +146,21 @@ churn__customer_windows as (
                     then 1
                 else 0
             end
-        ) as distinct_products_{{ window }}d,
+        ) as window_{{ window }}d_products,
         sum(
             case
                 when
                     customer_product_days.transaction_date > {{ window_start }}
                     and customer_product_days.is_new_category
-                    then customer_product_days.total_amount
+                    then customer_product_days.amount
                 else 0
             end
-        ) as new_category_amount_{{ window }}d,
+        ) as window_{{ window }}d_new_category_amount,
         {%- endfor %}
         sum(
             case
                 when customer_product_days.transaction_date > observation_windows.trend_recent_start_date
-                    then customer_product_days.transaction_count
+                    then customer_product_days.line_count
                 else 0
             end
         ) as trend_recent_transaction_count,
@@ -181,14 +169,14 @@ churn__customer_windows as (
                 when
                     customer_product_days.transaction_date > observation_windows.trend_prior_start_date
                     and customer_product_days.transaction_date <= observation_windows.trend_recent_start_date
-                    then customer_product_days.transaction_count
+                    then customer_product_days.line_count
                 else 0
             end
         ) as trend_prior_transaction_count,
         sum(
             case
                 when customer_product_days.transaction_date > observation_windows.trend_recent_start_date
-                    then customer_product_days.total_amount
+                    then customer_product_days.amount
                 else 0
             end
         ) as trend_recent_amount,
@@ -197,7 +185,7 @@ churn__customer_windows as (
                 when
                     customer_product_days.transaction_date > observation_windows.trend_prior_start_date
                     and customer_product_days.transaction_date <= observation_windows.trend_recent_start_date
-                    then customer_product_days.total_amount
+                    then customer_product_days.amount
                 else 0
             end
         ) as trend_prior_amount
@@ -216,31 +204,9 @@ churn__features as (
     select
         customer_windows.customer_id,
         customer_windows.observation_date,
-        customers.segment,
-        customers.region,
-        customers.acquisition_channel,
-        cast({{ days_between('customers.signup_date', 'customer_windows.observation_date') }} as bigint) as tenure_days,
-        cast({{ days_between('customer_windows.last_transaction_date', 'customer_windows.observation_date') }} as bigint)
-            as recency_days,
-        {%- for window in windows %}
-        cast(customer_windows.transaction_count_{{ window }}d as bigint) as transaction_count_{{ window }}d,
-        cast(customer_windows.total_amount_{{ window }}d as double) as total_amount_{{ window }}d,
-        {{ safe_rate('customer_windows.total_amount_' ~ window ~ 'd', 'customer_windows.transaction_count_' ~ window ~ 'd') }}
-            as avg_basket_amount_{{ window }}d,
-        cast(customer_windows.total_quantity_{{ window }}d as bigint) as total_quantity_{{ window }}d,
-        cast(customer_windows.distinct_products_{{ window }}d as bigint) as distinct_products_{{ window }}d,
-        {{ safe_rate('customer_windows.new_category_amount_' ~ window ~ 'd', 'customer_windows.total_amount_' ~ window ~ 'd') }}
-            as new_category_spend_share_{{ window }}d,
+        {%- for column in feature_set_columns('churn') %}
+        {{ column.expression }} as {{ column.name }}{{ ',' if not loop.last }}
         {%- endfor %}
-        {#- Per-day rates of the two trend periods: (recent / recent_days) / (prior / prior_days). #}
-        {{ safe_rate(
-            'customer_windows.trend_recent_transaction_count * ' ~ trend_prior,
-            'customer_windows.trend_prior_transaction_count * ' ~ trend_recent,
-        ) }} as transaction_trend_ratio,
-        {{ safe_rate(
-            'customer_windows.trend_recent_amount * ' ~ trend_prior,
-            'customer_windows.trend_prior_amount * ' ~ trend_recent,
-        ) }} as amount_trend_ratio
     from churn__customer_windows as customer_windows
     inner join {{ customers }} as customers
         on customer_windows.customer_id = customers.customer_id

@@ -1,6 +1,7 @@
 {#- ctr_feature_declaration(): the one declaration of the fct_impression_features columns (see _ctr__macros.yml). -#}
 {% macro ctr_feature_declaration() -%}
     {%- set ad_window = 'ad_ctr_windows.window_{w}d_' -%}
+    {%- set rate_check = '{c} is null or ({c} >= 0 and {c} <= 1)' -%}
     {{ return({
         'windows': ctr_rolling_windows(),
         'extra_columns_var': 'extra_impression_columns',
@@ -13,11 +14,11 @@
                 'impression_hour': {'role': 'categorical', 'expression': 'impressions.impression_hour'},
             }},
             {'per_window': true, 'columns': {
-                'ad_previous_impressions': {'role': 'numeric', 'expression':
+                'ad_previous_impressions': {'role': 'numeric', 'check': '{c} is not null and {c} >= 0', 'expression':
                     'coalesce(' ~ ad_window ~ 'impressions, 0)'},
-                'ad_previous_clicks': {'role': none, 'expression': 'coalesce(' ~ ad_window ~ 'clicks, 0)'},
-                'ad_previous_click_through_rate': {'role': none, 'expression': ad_window ~ 'click_through_rate'},
-                'ad_previous_smoothed_click_through_rate': {'role': 'numeric', 'expression':
+                'ad_previous_clicks': {'role': none, 'check': '{c} is not null and {c} >= 0', 'expression': 'coalesce(' ~ ad_window ~ 'clicks, 0)'},
+                'ad_previous_click_through_rate': {'role': none, 'check': rate_check, 'expression': ad_window ~ 'click_through_rate'},
+                'ad_previous_smoothed_click_through_rate': {'role': 'numeric', 'check': '{c} is not null and {c} >= 0 and {c} <= 1', 'expression':
                     'coalesce(' ~ ad_window ~ 'smoothed_click_through_rate, placement_priors.prior_mean)'},
             }},
             {'per_window': false, 'columns': {

@@ -31,6 +31,13 @@
 
 {#- ctr_training_window(impressions, sampling): the impressions of a time-window training set (see _ctr__macros.yml). -#}
 {% macro ctr_training_window(impressions, sampling) -%}
+    {%- if not execute and not sampling -%}
+        {#- Parsing, before the graph holds the training model's meta: any select will do. -#}
+        {{ return('select * from ' ~ impressions) }}
+    {%- endif -%}
+    {%- for key in ['time_column', 'window_days', 'end_date'] if key not in sampling -%}
+        {{ exceptions.raise_compiler_error("ctr_training_window: the sampling spec has no `" ~ key ~ "` (needs time_column, window_days, end_date), got " ~ sampling) }}
+    {%- endfor -%}
     {%- if sampling.end_date -%}
         {{ return(time_window(impressions, sampling.time_column, sampling.window_days, end_date=sampling.end_date)) }}
     {%- endif -%}

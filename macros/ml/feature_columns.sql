@@ -38,12 +38,13 @@
         {%- for window in (declaration.windows if group.per_window else [none]) -%}
             {%- for name, column in group.columns.items() -%}
                 {%- if window is none -%}
-                    {%- do columns.append({'name': name, 'role': column.role, 'expression': column.expression}) -%}
+                    {%- do columns.append({'name': name, 'role': column.role, 'expression': column.expression, 'check': column.get('check')}) -%}
                 {%- else -%}
                     {%- do columns.append({
                         'name': name ~ '_' ~ window ~ 'd',
                         'role': column.role,
                         'expression': column.expression | replace('{w}', window | string),
+                        'check': column.get('check'),
                     }) -%}
                 {%- endif -%}
             {%- endfor -%}
@@ -54,7 +55,7 @@
         {%- if name in declared_names -%}
             {{ exceptions.raise_compiler_error(declaration.extra_columns_var ~ ": column '" ~ name ~ "' is already a column of the " ~ feature_set ~ " features; rename it in the raw data") }}
         {%- endif -%}
-        {%- do columns.append({'name': name, 'role': role, 'expression': declaration.extra_columns_relation ~ '.' ~ name}) -%}
+        {%- do columns.append({'name': name, 'role': role, 'expression': declaration.extra_columns_relation ~ '.' ~ name, 'check': none}) -%}
     {%- endfor -%}
     {{ return(columns) }}
 {%- endmacro %}

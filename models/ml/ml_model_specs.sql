@@ -12,7 +12,7 @@ model_specs as (
         select
             cast({{ sql_string_literal(spec.model_name) }} as string) as model_name,
             cast({{ sql_string_literal(spec.training_set) }} as string) as training_set,
-            cast({{ sql_string_literal(spec.label) }} as string) as label,
+            cast({{ sql_string_literal(spec.label) }} as string) as label,  -- noqa: RF04
             cast({{ sql_string_literal(spec.weight_column) }} as string) as weight_column,
             cast({{ sql_string_literal(tojson(spec.key_columns, sort_keys=true)) }} as string) as key_columns,
             cast({{ sql_string_literal(tojson(spec.numeric_features, sort_keys=true)) }} as string) as numeric_features,
@@ -29,7 +29,7 @@ model_specs as (
             cast({{ spec.max_training_rows }} as bigint) as max_training_rows
         {%- if not loop.last %}
 
-        union all
+            union all
         {% endif %}
     {%- endfor %}
 )

@@ -1,6 +1,5 @@
-{#- No count of clicks exceeds its count of impressions: daily, in every trailing window, and in
-    the impression features. Returns the offending rows. -#}
-{%- set windows = var('ctr_rolling_windows_days') -%}
+{#- No count of clicks exceeds its count of impressions: daily, in every trailing window and in the features. -#}
+{%- set windows = ctr_rolling_windows() -%}
 
 with
 
@@ -24,17 +23,17 @@ violations as (
         clicks
     from ad_ctr_daily
     where clicks > impressions
+
+    union all
+
+    select
+        'fct_ad_ctr_rolling' as model_name,
+        'clicks, window_days ' || cast(window_days as string) as count_name,
+        impressions,
+        clicks
+    from ad_ctr_rolling
+    where clicks > impressions or day_clicks > day_impressions
     {%- for window_days in windows %}
-
-        union all
-
-        select
-            'fct_ad_ctr_rolling' as model_name,
-            'clicks_{{ window_days }}d' as count_name,
-            impressions_{{ window_days }}d as impressions,
-            clicks_{{ window_days }}d as clicks
-        from ad_ctr_rolling
-        where clicks_{{ window_days }}d > impressions_{{ window_days }}d
 
         union all
 

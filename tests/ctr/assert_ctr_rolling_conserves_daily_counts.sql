@@ -1,6 +1,4 @@
-{#- Densifying neither loses nor invents activity: per ad and placement, the daily impressions
-    and clicks of fct_ad_ctr_rolling (zeros on filled-in days) add up to those of
-    fct_ad_ctr_daily. Returns the pairs that differ. -#}
+{#- Densifying neither loses nor invents activity: per ad, placement and window the day counts match the daily ones. -#}
 with
 
 ad_ctr_daily as (
@@ -27,18 +25,21 @@ rolling_totals as (
     select
         ad_id,
         placement,
-        sum(impressions) as impressions,
-        sum(clicks) as clicks
+        window_days,
+        sum(day_impressions) as impressions,
+        sum(day_clicks) as clicks
     from ad_ctr_rolling
     group by
         ad_id,
-        placement
+        placement,
+        window_days
 ),
 
 mismatches as (
     select
         coalesce(daily_totals.ad_id, rolling_totals.ad_id) as ad_id,
         coalesce(daily_totals.placement, rolling_totals.placement) as placement,
+        rolling_totals.window_days,
         daily_totals.impressions as daily_impressions,
         rolling_totals.impressions as rolling_impressions,
         daily_totals.clicks as daily_clicks,

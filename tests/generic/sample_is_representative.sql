@@ -1,7 +1,14 @@
-{#- Fails for every feature whose sample drifts from its population: PSI above max_psi, KS above max_ks,
-    or a (weighted) mean that differs from the population mean by more than max_relative_mean_difference
-    (relative to the population mean). Pass population_where to compare with a subset (e.g. labelled rows). -#}
-{% test sample_is_representative(model, population, features, weight_column=none, max_psi=0.1, max_ks=none, max_relative_mean_difference=none, bins=10, population_where=none) %}
+{#- Fails for every feature whose sample drifts from its population (see _generic__tests.yml). -#}
+{% test sample_is_representative(model, population, features=none, weight_column=none, max_psi=0.1, max_ks=none, max_relative_mean_difference=none, bins=10, population_where=none, feature_set=none) %}
+    {%- set checked = [] if features is none else ([features] if features is string else features | list) -%}
+    {%- if feature_set is not none -%}
+        {%- for feature in warehouse_ml.feature_columns(feature_set).numeric if feature not in checked -%}
+            {%- do checked.append(feature) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if checked | length == 0 -%}
+        {{ exceptions.raise_compiler_error("sample_is_representative on " ~ model ~ ": give features, feature_set or both") }}
+    {%- endif -%}
     {%- if max_psi is none and max_ks is none and max_relative_mean_difference is none -%}
         {{ exceptions.raise_compiler_error("sample_is_representative on " ~ model ~ ": give at least one of max_psi, max_ks, max_relative_mean_difference") }}
     {%- endif %}
@@ -9,7 +16,7 @@
 with
 
 feature_checks as (
-    {{ warehouse_ml.sample_representativeness(model, population, features, weight_column, bins, population_where) }}
+    {{ warehouse_ml.sample_representativeness(model, population, checked, weight_column, bins, population_where) }}
 )
 
 select *

@@ -1,5 +1,4 @@
-{#- One row per valid impression with its click, if any. Clicks belong to their impression
-    (and so to the impression's day), whenever they happened. -#}
+{#- One row per valid impression with its click, if any, and the extra_impression_columns (see _ctr__models.yml). -#}
 with
 
 impressions as (
@@ -20,6 +19,9 @@ impressions_joined_to_clicks as (
         impressions.placement,
         impressions.device,
         impressions.user_id,
+        {%- for column in extra_feature_columns('extra_impression_columns') %}
+        impressions.{{ column }},
+        {%- endfor %}
         clicks.clicked_at,
         clicks.impression_id is not null as is_clicked
     from impressions

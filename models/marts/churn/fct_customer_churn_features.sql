@@ -1,6 +1,4 @@
-{#- One row per customer per observation date: point-in-time features (churn_features macro) and the label.
-    is_churned: no transaction in (observation_date, observation_date + churn_horizon_days];
-    null while that horizon runs past the last transaction date in the data (the rows to score). -#}
+{#- One row per customer per observation date: point-in-time features (churn_features macro) and the label. -#}
 with
 
 transactions as (

@@ -1,15 +1,5 @@
-{#- One row per ad, placement and day, from the pair's first impression day to the last day
-    in the data, with trailing-window CTRs for every window in var ctr_rolling_windows_days.
-    Days without impressions are rows with zeros, so the windows can count rows. -#}
-{%- set windows = var('ctr_rolling_windows_days') -%}
-{%- if windows is string or windows is not iterable or windows | length == 0 -%}
-    {{ exceptions.raise_compiler_error("ctr_rolling_windows_days must be a non-empty list of whole days, got " ~ windows) }}
-{%- endif -%}
-{%- for window_days in windows -%}
-    {%- if window_days is not integer or window_days < 1 -%}
-        {{ exceptions.raise_compiler_error("ctr_rolling_windows_days must hold positive whole numbers of days, got " ~ window_days) }}
-    {%- endif -%}
-{%- endfor -%}
+{#- One row per ad, placement, calendar day and trailing window of ctr_rolling_windows_days (see _ctr__models.yml). -#}
+{%- set windows = ctr_rolling_windows() -%}
 
 with
 
@@ -94,31 +84,60 @@ trailing_windows as (
     from dense_days
 ),
 
-ad_ctr_rolling as (
+rolling_windows as (
+    {%- for window_days in windows %}
+        select cast({{ window_days }} as integer) as window_days
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
+{# Long format: one read of trailing_windows, each row picking its own window's sums. #}
+window_rows as (
     select
         trailing_windows.ad_id,
         trailing_windows.placement,
         trailing_windows.as_of_date,
+        rolling_windows.window_days,
         trailing_windows.product_category,
-        trailing_windows.impressions,
-        trailing_windows.clicks,
-        {%- for window_days in windows %}
-            trailing_windows.impressions_{{ window_days }}d,
-            trailing_windows.clicks_{{ window_days }}d,
-            {{ safe_rate(
-                'trailing_windows.clicks_' ~ window_days ~ 'd',
-                'trailing_windows.impressions_' ~ window_days ~ 'd',
-            ) }} as click_through_rate_{{ window_days }}d,
-            {{ safe_rate(
-                'trailing_windows.clicks_' ~ window_days ~ 'd + placement_priors.prior_alpha',
-                'trailing_windows.impressions_' ~ window_days ~ 'd + placement_priors.prior_alpha + placement_priors.prior_beta',
-            ) }} as smoothed_click_through_rate_{{ window_days }}d,
-        {%- endfor %}
+        trailing_windows.impressions as day_impressions,
+        trailing_windows.clicks as day_clicks,
+        case rolling_windows.window_days
+            {%- for window_days in windows %}
+                when {{ window_days }} then trailing_windows.impressions_{{ window_days }}d
+            {%- endfor %}
+        end as impressions,
+        case rolling_windows.window_days
+            {%- for window_days in windows %}
+                when {{ window_days }} then trailing_windows.clicks_{{ window_days }}d
+            {%- endfor %}
+        end as clicks
+    from trailing_windows
+    cross join rolling_windows
+),
+
+ad_ctr_rolling as (
+    select
+        window_rows.ad_id,
+        window_rows.placement,
+        window_rows.as_of_date,
+        window_rows.window_days,
+        window_rows.product_category,
+        window_rows.day_impressions,
+        window_rows.day_clicks,
+        window_rows.impressions,
+        window_rows.clicks,
+        {{ safe_rate('window_rows.clicks', 'window_rows.impressions') }} as click_through_rate,
+        {{ safe_rate(
+            'window_rows.clicks + placement_priors.prior_alpha',
+            'window_rows.impressions + placement_priors.prior_alpha + placement_priors.prior_beta',
+        ) }} as smoothed_click_through_rate,
         placement_priors.prior_alpha,
         placement_priors.prior_beta
-    from trailing_windows
+    from window_rows
     left join placement_priors
-        on trailing_windows.placement = placement_priors.placement
+        on window_rows.placement = placement_priors.placement
 )
 
 select * from ad_ctr_rolling

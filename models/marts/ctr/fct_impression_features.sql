@@ -1,10 +1,6 @@
-{#- One row per valid impression: its label (is_clicked) and features known before the
-    impression's day only. Every history feature ends the day BEFORE the impression day, so
-    nothing from the impression's own day (its own click included) can leak into it.
-    Large input (one row per impression): histories are aggregated per user x day and per
-    ad x placement x day first, then joined on (key, day); no per-impression window runs
-    over the history. -#}
-{%- set windows = var('ctr_rolling_windows_days') -%}
+{#- One row per valid impression: its label and the features known before the impression's day. -#}
+{%- set windows = ctr_rolling_windows() -%}
+{%- set window_measures = ['impressions', 'clicks', 'click_through_rate', 'smoothed_click_through_rate'] -%}
 
 with
 
@@ -31,6 +27,25 @@ placement_priors as (
 impression_history as (
     select min(impression_date) as history_start_date
     from impressions
+),
+
+{# fct_ad_ctr_rolling is long (one row per window): pivot it to one row per ad x placement x day before the join. #}
+ad_ctr_windows as (
+    select
+        {%- for window_days in windows %}
+            {%- for measure in window_measures %}
+                max(case when window_days = {{ window_days }} then {{ measure }} end)
+                    as window_{{ window_days }}d_{{ measure }},
+            {%- endfor %}
+        {%- endfor %}
+        ad_id,
+        placement,
+        as_of_date
+    from ad_ctr_rolling
+    group by
+        ad_id,
+        placement,
+        as_of_date
 ),
 
 category_launches as (
@@ -77,46 +92,22 @@ impression_features as (
         impressions.impression_id,
         impressions.impressed_at,
         impressions.impression_date,
-        impressions.ad_id,
-        impressions.placement,
-        impressions.device,
-        impressions.impression_hour,
         impressions.user_id,
         ads.product_category,
-        impressions.is_clicked,
-        {%- for window_days in windows %}
-            coalesce(ad_ctr_rolling.impressions_{{ window_days }}d, 0) as ad_previous_impressions_{{ window_days }}d,
-            coalesce(ad_ctr_rolling.clicks_{{ window_days }}d, 0) as ad_previous_clicks_{{ window_days }}d,
-            ad_ctr_rolling.click_through_rate_{{ window_days }}d as ad_previous_click_through_rate_{{ window_days }}d,
-            -- no rolling row the day before (the ad's first day in the placement): the prior mean,
-            -- which is what the smoothed rate gives for zero impressions
-            coalesce(
-                ad_ctr_rolling.smoothed_click_through_rate_{{ window_days }}d,
-                placement_priors.prior_mean
-            ) as ad_previous_smoothed_click_through_rate_{{ window_days }}d,
+        {%- for column in feature_set_columns('ctr') %}
+            {{ column.expression }} as {{ column.name }},
         {%- endfor %}
-        user_histories.previous_impressions as user_previous_impressions,
-        user_histories.previous_clicks as user_previous_clicks,
-        {{ safe_rate('user_histories.previous_clicks', 'user_histories.previous_impressions') }}
-            as user_previous_click_through_rate,
-        category_launches.category_launch_date,
-        cast(
-            {{ days_between('category_launches.category_launch_date', 'impressions.impression_date') }} as integer
-        ) as days_since_category_launch,
-        coalesce(
-            category_launches.category_launch_date > impression_history.history_start_date,
-            false
-        ) as is_new_category
+        impressions.is_clicked
     from impressions
     left join user_histories
         on
             impressions.user_id = user_histories.user_id
             and impressions.impression_date = user_histories.impression_date
-    left join ad_ctr_rolling
+    left join ad_ctr_windows
         on
-            impressions.ad_id = ad_ctr_rolling.ad_id
-            and impressions.placement = ad_ctr_rolling.placement
-            and {{ add_days('impressions.impression_date', -1) }} = ad_ctr_rolling.as_of_date
+            impressions.ad_id = ad_ctr_windows.ad_id
+            and impressions.placement = ad_ctr_windows.placement
+            and {{ add_days('impressions.impression_date', -1) }} = ad_ctr_windows.as_of_date
     left join placement_priors
         on impressions.placement = placement_priors.placement
     left join ads

@@ -1,32 +1,26 @@
-{#- Evidence that every training set represents what it was drawn from. Per training set and feature:
-    population and sample (weighted) means, PSI and KS over population-quantile bins. Per training set
-    and stratum: population rows, expected sample rows (population x inclusion probability) and actual
-    sample rows. The populations are rebuilt here exactly as the training models define them. -#}
-{%- set window_days = var('ctr_training_window_days') -%}
-{%- set end_date = var('ctr_training_end_date') -%}
-{%- set churn_features = [
-    'tenure_days', 'recency_days', 'transaction_count_90d', 'total_amount_90d',
-    'avg_basket_amount_90d', 'distinct_products_365d', 'transaction_trend_ratio', 'is_churned',
-] -%}
-{%- set ctr_features = [
-    'impression_hour', 'ad_previous_smoothed_click_through_rate_28d', 'user_previous_impressions',
-    'user_previous_click_through_rate', 'is_clicked', 'is_new_category',
-] -%}
+{#- Evidence that every training set represents what it was drawn from (see _sampling__models.yml). -#}
+{%- set churn_features = feature_columns('churn').numeric + ['is_churned'] -%}
+{%- set ctr_features = feature_columns('ctr').numeric + ['impression_hour', 'is_clicked'] -%}
+{#- The populations are rebuilt from the training models' own sampling specs (read from the graph at execute time). -#}
+{%- set ctr_recent_sampling = training_sampling_spec('trn_ctr__recent_sample') -%}
 {#- Samples and populations are passed to the macros as relations, not CTEs over them: the macros read
     them once per feature, and DuckDB materialises a CTE that is read more than once. -#}
 {%- set training_sets = [
     {'name': 'trn_churn__cluster_sample', 'population': ref('fct_customer_churn_features'),
-     'population_where': 'is_label_complete', 'features': churn_features, 'strata': ['segment']},
+     'population_where': 'is_label_complete and observation_date < '
+        ~ churn_out_of_time_date(ref('fct_customer_churn_features')),
+     'features': churn_features, 'strata': ['segment']},
     {'name': 'trn_ctr__recent_sample', 'population': 'ctr_recent_population',
      'population_where': none, 'features': ctr_features, 'strata': ['is_clicked']},
     {'name': 'trn_ctr__stratified_sample', 'population': ref('fct_impression_features'),
      'population_where': none, 'features': ctr_features, 'strata': ['product_category', 'placement']},
 ] -%}
 
+-- sqlfluff:max_parse_nodes:400000
 with
 
 ctr_recent_population as (
-    {{ time_window(ref('fct_impression_features'), 'impression_date', window_days, end_date=end_date) }}
+    {{ ctr_training_window(ref('fct_impression_features'), ctr_recent_sampling) }}
 ),
 {% for training_set in training_sets %}
     {{ training_set.name }}_features as (

@@ -1,4 +1,4 @@
-{#- Every customer at the latest observation date whose label is complete: the churn model's out-of-time evaluation set. -#}
+{#- Every customer at the latest observation date whose label is complete: the out-of-time evaluation set. -#}
 with
 
 churn_features as (

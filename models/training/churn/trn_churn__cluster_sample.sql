@@ -1,7 +1,7 @@
-{#- Churn training set: a customer cluster sample of the labelled rows before the out-of-time date (see _churn__models.yml). -#}
+{#- Churn training set: a customer cluster sample of the labelled rows before the out-of-time date. -#}
 {%- set sampling = {
     'design': 'cluster',
-    'population': 'fct_customer_churn_features where is_label_complete and observation_date before the out-of-time date',
+    'population': 'fct_customer_churn_features where is_label_complete, before the out-of-time date',
     'cluster_key': 'customer_id',
     'fraction': var('churn_training_customer_fraction'),
     'seed': var('sampling_seed'),
@@ -12,6 +12,7 @@
         'key': 'customer_id',
     },
 } -%}
+{%- set split = sampling.split -%}
 {{ config(meta={'sampling': sampling}) }}
 
 with
@@ -36,8 +37,7 @@ customer_split as (
     select
         *,
         case
-            when {{ seeded_uniform(sampling.split.key, sampling.split.seed, mode=sampling.mode) }}
-                < {{ sampling.split.holdout_fraction }}
+            when {{ seeded_uniform(split.key, split.seed, mode=sampling.mode) }} < {{ split.holdout_fraction }}
                 then 'holdout'
             else 'train'
         end as split

@@ -1,4 +1,4 @@
-{#- CTR training set: a time window ending the day before the evaluation day, a random share, negative downsampling (see _ctr__models.yml). -#}
+{#- CTR training set: a time window ending the day before the evaluation day, a random share, negative downsampling. -#}
 {%- set end_date = var('ctr_training_end_date') -%}
 {%- set sampling = {
     'design': 'time window, random sample, negative downsampling',
@@ -15,7 +15,7 @@
 } -%}
 {{ config(meta={'sampling': sampling}) }}
 
-{#- The window is passed the relation, not a CTE over it: time_window reads it twice and DuckDB would materialise a CTE. -#}
+{#- Pass the relation, not a CTE over it: time_window reads it twice and DuckDB would materialise a CTE. -#}
 with
 
 recent_impressions as (
