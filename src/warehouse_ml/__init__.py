@@ -1,7 +1,7 @@
 """warehouse_ml: train on a sample, score everything.
 
 The Python library behind the dbt Python models. Pure functions, no dbt calls,
-no hidden I/O; the models under ``python_models/`` are thin wrappers around it.
+no hidden I/O; the dbt Python models under ``models/`` are thin wrappers around it.
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,6 @@
-"""Beta priors for click-through rates, fitted per placement by the method of moments.
+"""The CTR use case: Beta priors per placement, and predicted vs observed CTR of the scores.
+
+Beta priors for click-through rates are fitted per placement by the method of moments.
 
 A trailing 7-day CTR of an ad with 12 impressions is mostly noise. The warehouse smooths it
 towards its placement's typical CTR with a Beta(alpha, beta) prior::
@@ -23,11 +25,20 @@ of strength :data:`FALLBACK_PRIOR_STRENGTH` pseudo-impressions centred on the po
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+
+from warehouse_ml import engine, lifecycle
+from warehouse_ml.specs import ModelSpec
+
+MAX_AD_PLACEMENT_ROWS = 1_000_000
+"""Most ad x placement rows :func:`fit_placement_priors` is given (collected with
+:func:`warehouse_ml.engine.collect`); one row per ad and placement stays far below it."""
 
 FALLBACK_PRIOR_STRENGTH = 10.0
 """alpha + beta of the fallback prior: worth 10 impressions, a tenth of the default
@@ -233,6 +244,10 @@ def fit_placement_priors(
     if frame["placement"].isna().any():
         raise ValueError("fit_placement_priors got rows without a placement")
 
+    # Engines return rows in any order, and floating-point sums depend on it: put the rows in
+    # one order first, so DuckDB and Spark fit bit-identical priors (and smoothed CTRs).
+    order = ["placement", *(c for c in ("ad_id",) if c in frame.columns), "impressions", "clicks"]
+    frame = frame.sort_values(order, kind="stable")
     rows = []
     for placement, group in frame.groupby("placement", sort=True):
         try:
@@ -267,3 +282,64 @@ def fit_placement_priors(
             "is_fallback_prior": "bool",
         }
     )
+
+
+# --- predicted vs observed CTR -------------------------------------------------------------
+
+PREDICTION_GRAIN = ("ad_id", "placement", "impression_date")
+"""The grain of ``ctr_predictions``: one row per ad x placement x impression day."""
+
+PROBABILITY_COLUMN = "click_probability"
+
+PREDICTED_VS_OBSERVED_SQL = """
+select
+    ad_id,
+    placement,
+    impression_date,
+    count(*) as impressions,
+    sum(cast({label} as integer)) as clicks,
+    avg(cast({label} as double)) as observed_click_through_rate,
+    avg({probability}) as predicted_click_through_rate,
+    any_value(model_version) as model_version,
+    any_value(scored_at) as scored_at
+from {table}
+group by ad_id, placement, impression_date
+"""
+"""Aggregates scored impressions to :data:`PREDICTION_GRAIN` (``{label}``: the spec's label);
+one SQL text for both engines."""
+
+
+def ctr_predictions(
+    session: Any,
+    spec: ModelSpec,
+    population: Mapping[str, Any],
+    registry_table: Any,
+    versions: Any,
+    *,
+    scored_at: datetime | None = None,
+) -> Any:
+    """Predicted vs observed CTR per ad x placement x day of the CTR scoring population.
+
+    Every impression is scored (streamed, recalibrated as registered) with the version of
+    ``ml_current_model_versions`` and aggregated by the engine.
+
+    Returns
+    -------
+    DuckDB relation or Spark DataFrame
+        ad_id, placement, impression_date, impressions, clicks, observed_click_through_rate,
+        predicted_click_through_rate, model_version, scored_at.
+    """
+    scored = lifecycle.score(
+        session,
+        spec,
+        population,
+        registry_table,
+        versions,
+        keys=(*PREDICTION_GRAIN, spec.label),
+        probability_column=PROBABILITY_COLUMN,
+        scored_at=scored_at,
+    )
+    sql = PREDICTED_VS_OBSERVED_SQL.format(
+        label=spec.label, probability=PROBABILITY_COLUMN, table=engine.TABLE_PLACEHOLDER
+    )
+    return engine.query(session, scored, sql)

@@ -1,30 +1,33 @@
-"""Engine detection and the few engine-specific operations the library needs.
+"""Every engine-specific operation of the library: DuckDB on one side, Spark on the other.
 
 A dbt Python model receives a DuckDB connection on the ``duckdb`` target and a SparkSession
 on the ``spark`` target; ``dbt.ref(...)`` returns a ``DuckDBPyRelation`` or a pyspark
-``DataFrame``. The library stays engine-neutral by going through these helpers:
+``DataFrame``. Nothing else in the library looks at which engine it runs on; it goes through
+these functions (duck-typed: neither duckdb nor pyspark is imported at module level):
 
-- :func:`detect_engine` / :func:`frame_engine` tell which engine an object belongs to, by duck
-  typing, so neither duckdb nor pyspark is imported here.
-- :func:`map_batches` applies a pandas-to-pandas function batch by batch: on Spark with
-  ``mapInPandas`` (the work stays on the executors), on DuckDB as a streamed Arrow reader.
-  Use it to score every row; never call ``toPandas()`` / ``.df()`` on a full table.
-- :func:`collect_bounded` brings a bounded table (a training sample, a registry row) to the
-  driver as pandas, and refuses when it is larger than the caller allows.
-- :func:`to_engine_table` turns a small pandas or Arrow result into what the engine's dbt
-  Python model may return (a Spark DataFrame on Spark).
-
-Column types for :func:`map_batches` are given engine-neutrally as ``{"name": "double"}``
-with the names in :data:`COLUMN_TYPES`.
+- :func:`detect_engine` / :func:`frame_engine` say which engine an object belongs to.
+- :func:`collect` is the one door to the driver: a bounded table as Arrow, refused when larger
+  than the caller allows (training sets, evaluation sets, registries, per-ad aggregates).
+- :func:`where` keeps the rows whose column equals a value, filtered by the engine.
+- :func:`score` scores every row with a registered model: a streamed Arrow reader on DuckDB,
+  ``mapInPandas`` on Spark; nothing is collected. :func:`map_batches` is its engine half.
+- :func:`query` runs one SQL text over a lazy table on either engine (ranks, aggregates).
+- :func:`to_engine_table` turns a small Arrow or pandas result into what the engine's dbt
+  Python model may return.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+
+from warehouse_ml import scoring
 
 Engine = Literal["duckdb", "spark"]
 
@@ -40,6 +43,22 @@ COLUMN_TYPES: dict[str, tuple[pa.DataType, str]] = {
 }
 """Neutral type name -> (Arrow type used on DuckDB, Spark SQL type)."""
 
+SPARK_TO_ARROW: dict[str, pa.DataType] = {
+    "tinyint": pa.int8(),
+    "smallint": pa.int16(),
+    "int": pa.int32(),
+    "bigint": pa.int64(),
+    "float": pa.float32(),
+    "double": pa.float64(),
+    "boolean": pa.bool_(),
+    "string": pa.string(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+    "timestamp_ntz": pa.timestamp("us"),
+    "void": pa.null(),
+}
+"""Spark simple type name -> the Arrow type standing for it in :func:`scoring.check_schema`."""
+
 BatchFunction = Callable[[pd.DataFrame], pd.DataFrame]
 
 
@@ -54,13 +73,11 @@ def detect_engine(session: Any) -> Engine:
     Returns
     -------
     {"duckdb", "spark"}
-        ``"spark"`` for a SparkSession (classic or Spark Connect), ``"duckdb"`` for a DuckDB
-        connection.
 
     Raises
     ------
     TypeError
-        If the object is neither.
+        If the object is neither a SparkSession nor a DuckDB connection.
     """
     if hasattr(session, "createDataFrame") and hasattr(session, "read"):
         return "spark"
@@ -72,19 +89,10 @@ def detect_engine(session: Any) -> Engine:
 def frame_engine(frame: Any) -> Engine:
     """Say which engine a table handle (the result of ``dbt.ref``) belongs to.
 
-    Parameters
-    ----------
-    frame : object
-        A ``DuckDBPyRelation`` or a pyspark ``DataFrame``.
-
-    Returns
-    -------
-    {"duckdb", "spark"}
-
     Raises
     ------
     TypeError
-        If the object is neither.
+        If the object is neither a DuckDB relation nor a Spark DataFrame.
     """
     if hasattr(frame, "mapInPandas"):
         return "spark"
@@ -112,50 +120,80 @@ def _column_type(kind: str) -> tuple[pa.DataType, str]:
         ) from None
 
 
-def row_count(frame: Any) -> int:
-    """Number of rows of a DuckDB relation or Spark DataFrame, counted by the engine."""
-    if frame_engine(frame) == "spark":
-        return int(frame.count())
-    return int(frame.aggregate("count(*)").fetchall()[0][0])
+def columns(frame: Any) -> list[str]:
+    """Column names of a DuckDB relation, Spark DataFrame, pandas DataFrame or Arrow table."""
+    if isinstance(frame, pa.Table):
+        return list(frame.column_names)
+    return [str(name) for name in frame.columns]
 
 
-def collect_bounded(frame: Any, max_rows: int) -> pd.DataFrame:
-    """Bring a table the caller knows to be small to the driver as pandas.
+def collect(frame: Any, max_rows: int) -> pa.Table:
+    """Bring a table the caller knows to be small to the driver, as Arrow.
 
     Parameters
     ----------
-    frame : DuckDBPyRelation or pyspark DataFrame
-        For example a training sample built by the sampling macros.
+    frame : DuckDBPyRelation, pyspark DataFrame, pyarrow.Table or pandas.DataFrame
+        For example a training sample built by the sampling macros, or a registry.
     max_rows : int
-        The most rows the caller accepts; the guard that keeps a full fact table out of memory.
+        The most rows the caller accepts: the guard that keeps a full fact table out of memory.
+        At most ``max_rows + 1`` rows leave the engine (the extra one proves the excess).
 
     Returns
     -------
-    pandas.DataFrame
+    pyarrow.Table
 
     Raises
     ------
     ValueError
-        If ``frame`` has more than ``max_rows`` rows (nothing is collected then).
+        If ``max_rows`` is negative or ``frame`` has more than ``max_rows`` rows.
     """
-    if max_rows < 0:
-        raise ValueError(f"max_rows must be >= 0, got {max_rows}")
-    engine = frame_engine(frame)
-    # limit(max_rows + 1) is cheap on both engines and proves the bound without a full count.
-    probe = frame.limit(max_rows + 1)
-    result = probe.toPandas() if engine == "spark" else probe.to_arrow_table().to_pandas()
-    if len(result) > max_rows:
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 0:
+        raise ValueError(f"max_rows must be an integer >= 0, got {max_rows!r}")
+    if isinstance(frame, pd.DataFrame):
+        table = pa.Table.from_pandas(frame.head(max_rows + 1), preserve_index=False)
+    elif isinstance(frame, pa.Table):
+        table = frame.slice(0, max_rows + 1)
+    elif frame_engine(frame) == "spark":
+        table = frame.limit(max_rows + 1).toArrow()
+    else:
+        table = frame.limit(max_rows + 1).to_arrow_table()
+    if table.num_rows > max_rows:
         raise ValueError(
-            f"refusing to collect more than max_rows={max_rows} rows to the driver; "
-            "sample the table in SQL first"
+            f"refusing to collect more than max_rows={max_rows:,} rows to the driver; "
+            "sample or aggregate the table in SQL first, or raise the bound deliberately"
         )
-    return result
+    return table
+
+
+def _sql_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def where(frame: Any, column: str, value: Any) -> Any:
+    """The rows of ``frame`` whose ``column`` equals ``value``, filtered by the engine.
+
+    Works on DuckDB relations and Spark DataFrames (lazily) and on pandas / Arrow tables.
+    """
+    if column not in columns(frame):
+        raise KeyError(f"column '{column}' not found (columns: {columns(frame)})")
+    if isinstance(frame, pd.DataFrame):
+        return frame[frame[column] == value]
+    if isinstance(frame, pa.Table):
+        return frame.filter(pc.equal(frame[column], pa.scalar(value)))
+    if frame_engine(frame) == "spark":
+        return frame.filter(frame[column] == value)
+    quoted = '"' + column.replace('"', '""') + '"'
+    return frame.filter(f"{quoted} = {_sql_literal(value)}")
 
 
 def map_batches(
     frame: Any,
     function: BatchFunction,
-    columns: Mapping[str, str],
+    schema: Mapping[str, str] | pa.Schema | Any,
     batch_rows: int = 65_536,
 ) -> Any:
     """Apply ``function`` to every batch of ``frame`` without materialising it on the driver.
@@ -165,28 +203,28 @@ def map_batches(
     frame : DuckDBPyRelation or pyspark DataFrame
         The input table.
     function : callable
-        ``pandas.DataFrame -> pandas.DataFrame``, pure and row-wise (a batch boundary must not
-        change the result). Spark pickles it to its Python workers: use a module-level
-        function of an installed package (``warehouse_ml``) or a ``functools.partial`` of one,
-        whose bound arguments (for example a fitted Pipeline) are pickled with it.
-    columns : mapping of str to str
-        Output columns and their neutral types (:data:`COLUMN_TYPES`), in order.
+        ``pandas.DataFrame -> pandas.DataFrame``, pure and row-wise. Spark pickles it to its
+        Python workers: use a module-level function of ``warehouse_ml`` or a
+        ``functools.partial`` of one.
+    schema : mapping of str to str, pyarrow.Schema or pyspark StructType
+        Output columns: neutral types (:data:`COLUMN_TYPES`), an Arrow schema (DuckDB) or a
+        Spark ``StructType`` (Spark).
     batch_rows : int, default 65536
         Rows per batch on DuckDB (Spark uses ``spark.sql.execution.arrow.maxRecordsPerBatch``).
 
     Returns
     -------
     pyspark DataFrame or pyarrow.RecordBatchReader
-        On Spark a lazy DataFrame computed with ``mapInPandas``; on DuckDB a streaming reader.
-        Both are valid return values of a dbt Python model.
+        Lazy on both engines; both are valid return values of a dbt Python model.
     """
     if batch_rows <= 0:
         raise ValueError(f"batch_rows must be > 0, got {batch_rows}")
     if frame_engine(frame) == "spark":
-        return frame.mapInPandas(_SparkBatches(function), schema=spark_ddl(columns))
-    schema = arrow_schema(columns)
+        spark_schema = spark_ddl(schema) if isinstance(schema, Mapping) else schema
+        return frame.mapInPandas(_SparkBatches(function), schema=spark_schema)
+    arrow = arrow_schema(schema) if isinstance(schema, Mapping) else schema
     reader = frame.to_arrow_reader(batch_rows)
-    return pa.RecordBatchReader.from_batches(schema, _duckdb_batches(reader, function, schema))
+    return pa.RecordBatchReader.from_batches(arrow, _duckdb_batches(reader, function, arrow))
 
 
 class _SparkBatches:
@@ -209,14 +247,136 @@ def _duckdb_batches(
         yield from table.to_batches()
 
 
+def duckdb_reader(
+    connection: Any, relation: Any, batch_size: int = scoring.DEFAULT_BATCH_SIZE
+) -> pa.RecordBatchReader:
+    """Stream a DuckDB relation (or SQL text) through a separate cursor.
+
+    In DuckDB 2.0 an open streaming result blocks its connection ("connection has an open
+    result"), so a reader made on the connection that must then run ``create table as select``
+    over the scores would deadlock the model. ``connection.cursor()`` (same database, own
+    connection) avoids that.
+    """
+    query = relation if isinstance(relation, str) else relation.sql_query()
+    return connection.cursor().sql(query).to_arrow_reader(batch_size)
+
+
+def _spark_arrow_schema(frame: Any) -> pa.Schema:
+    def arrow_type(name: str) -> pa.DataType:
+        return pa.float64() if name.startswith("decimal") else SPARK_TO_ARROW.get(name, pa.binary())
+
+    return pa.schema([(f.name, arrow_type(f.dataType.simpleString())) for f in frame.schema])
+
+
+def _predict_batch(
+    predictor: scoring.BatchPredictor, keys: list[str], column: str, batch: pd.DataFrame
+) -> pd.DataFrame:
+    return batch[keys].assign(**{column: predictor.predict_pandas(batch)})
+
+
+def score(
+    frame: Any,
+    model: Any,
+    keys: Sequence[str],
+    *,
+    probability_column: str = "probability",
+    constants: Mapping[str, Any] | None = None,
+    connection: Any | None = None,
+    batch_rows: int = scoring.DEFAULT_BATCH_SIZE,
+) -> Any:
+    """Score every row of ``frame`` with ``model``, streamed by the engine.
+
+    Parameters
+    ----------
+    frame : DuckDBPyRelation or pyspark DataFrame
+        The population, exactly as given (a SQL model): key and feature columns.
+    model : warehouse_ml.registry.LoadedModel
+        A verified model (``pipeline``, ``features``, ``negative_downsampling_rate``).
+    keys : sequence of str
+        Columns copied to the output unchanged.
+    probability_column : str
+        Name of the score column (double).
+    constants : mapping, optional
+        Columns with one value for every row (strings, numbers, datetimes as UTC timestamps).
+    connection : duckdb connection, optional
+        DuckDB only: read the population through ``connection.cursor()``
+        (:func:`duckdb_reader`), needed when the caller then queries the scores on
+        ``connection``.
+    batch_rows : int
+        Rows per Arrow batch on DuckDB.
+
+    Returns
+    -------
+    pyarrow.RecordBatchReader or pyspark DataFrame
+        ``keys + [probability_column] + constants``; lazy on both engines. DuckDB: Arrow
+        batches through :func:`warehouse_ml.scoring.score_reader`. Spark: ``mapInPandas``
+        (the model is pickled to the executors once per task).
+    """
+    keys = list(keys)
+    constants = dict(constants or {})
+    if frame_engine(frame) == "spark":
+        from pyspark.sql import functions as spark_functions
+        from pyspark.sql.types import DoubleType, StructField, StructType
+
+        scoring.check_schema(_spark_arrow_schema(frame), model.features, keys)
+        predictor = scoring.BatchPredictor(model)
+        schema = StructType(
+            [frame.schema[k] for k in keys] + [StructField(probability_column, DoubleType())]
+        )
+        scored = map_batches(
+            frame, partial(_predict_batch, predictor, keys, probability_column), schema
+        )
+        for name, value in constants.items():
+            literal = spark_functions.lit(value)
+            scored = scored.withColumn(
+                name, literal.cast("timestamp") if isinstance(value, datetime) else literal
+            )
+        return scored
+    reader = (
+        duckdb_reader(connection, frame, batch_rows)
+        if connection is not None
+        else frame.to_arrow_reader(batch_rows)
+    )
+    return scoring.score_reader(
+        reader,
+        model,
+        key_columns=keys,
+        probability_column=probability_column,
+        constants={name: _arrow_scalar(value) for name, value in constants.items()},
+    )
+
+
+def _arrow_scalar(value: Any) -> pa.Scalar:
+    if isinstance(value, datetime):
+        return pa.scalar(value.replace(tzinfo=None), pa.timestamp("us"))
+    return pa.scalar(value)
+
+
+TABLE_PLACEHOLDER = "__table__"
+
+
+def query(session: Any, table: Any, sql: str) -> Any:
+    """Run ``sql`` over ``table`` (lazy), which it names :data:`TABLE_PLACEHOLDER`.
+
+    The same SQL text runs on both engines: ``table`` (an Arrow reader on DuckDB, a DataFrame
+    on Spark) is registered under a fresh name (``connection.register`` / a temporary view) and
+    the query runs on the model's session. The result is lazy (a relation or a DataFrame).
+    """
+    name = f"__warehouse_ml_{id(table)}"
+    if detect_engine(session) == "spark":
+        table.createOrReplaceTempView(name)
+    else:
+        session.register(name, table)
+    return session.sql(sql.replace(TABLE_PLACEHOLDER, name))
+
+
 def to_engine_table(session: Any, table: Any) -> Any:
     """Turn a small result (pandas or Arrow) into what the engine's dbt Python model may return.
 
-    dbt-duckdb accepts pandas, Arrow tables and readers as they are. dbt-spark accepts Spark
-    (and pandas-on-Spark) DataFrames, and pandas only through ``pyspark.pandas``, which pandas 3
-    breaks; so on Spark this is ``session.createDataFrame(table)`` (pyspark 4 takes both pandas
-    and ``pyarrow.Table``). A Spark DataFrame is returned unchanged. Use it for results that are
-    small by construction (a registry row, a metrics table), never for a full fact table.
+    dbt-duckdb accepts pandas, Arrow tables and readers as they are. dbt-spark needs a Spark
+    DataFrame: ``session.createDataFrame(table)`` (pyspark 4 takes pandas and
+    ``pyarrow.Table``). A Spark DataFrame is returned unchanged. Only for results that are small
+    by construction (a registry row, a metrics table), never for a full fact table.
     """
     if detect_engine(session) != "spark" or hasattr(table, "mapInPandas"):
         return table

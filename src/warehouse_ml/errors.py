@@ -50,3 +50,7 @@ class UntrustedArtifactError(WarehouseMLError):
 
 class UnsupportedPipelineError(WarehouseMLError):
     """The pipeline cannot be compiled to SQL (only the linear pipeline can)."""
+
+
+class ModelSpecError(WarehouseMLError):
+    """A model's spec (a row of ml_model_specs) is missing, invalid, or disagrees with its refs."""

@@ -1,8 +1,8 @@
 """Engine parity: build the project on DuckDB and on Spark from the same raw data, compare tables.
 
 Compared: every model in the ``marts`` schema and in the ``ml`` schema (the model registries,
-``ml_model_metrics`` and the scores), so a sample, a fitted model or a score that differs between
-engines fails the check. Left out (``NOT_COMPARED``): the run stamps (``trained_at``,
+``ml_model_metrics``, ``ml_current_model_versions`` (model_name, resolved_by) and the scores), so a
+sample, a fitted model or a score that differs between engines fails the check. Left out (``NOT_COMPARED``): the run stamps (``trained_at``,
 ``scored_at``); the artifact bytes and their sha256 (a zip archive records file times); and the
 columns that hash or print the training rows bit for bit: ``model_version`` and
 ``data_fingerprint`` (a sum of 64-bit row hashes: a feature summed in another order differs in

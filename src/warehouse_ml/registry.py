@@ -28,6 +28,7 @@ import pyarrow as pa
 import sklearn
 
 import warehouse_ml
+from warehouse_ml import engine, metrics
 from warehouse_ml.errors import (
     ArtifactHashMismatchError,
     ModelNotRegisteredError,
@@ -79,10 +80,38 @@ def _canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
+CODE_MODULES = (
+    "training",
+    "lifecycle",
+    "specs",
+    "metrics",
+    "sql_compile",
+    "scoring",
+    "registry",
+    "engine",
+    "churn",
+    "ctr",
+)
+"""The library modules that can change a model or its scores, hashed in this order by
+:func:`code_version` (tests/python/test_registry.py checks every other module is listed as not
+model-changing)."""
+
+MAX_REGISTRY_ROWS = 100_000
+"""Most registry rows ever collected (one row per trained version)."""
+
+
+def _module_source(name: str) -> bytes:
+    return Path(__file__).with_name(f"{name}.py").read_bytes()
+
+
 def code_version() -> str:
-    """Package version plus a digest of the training code, e.g. ``0.1.0+3f2a9c1b0d4e``."""
-    source = Path(__file__).with_name("training.py").read_bytes()
-    return f"{warehouse_ml.__version__}+{hashlib.sha256(source).hexdigest()[:12]}"
+    """Package version plus a digest of :data:`CODE_MODULES`, e.g. ``0.1.0+3f2a9c1b0d4e``."""
+    digest = hashlib.sha256()
+    for name in CODE_MODULES:
+        source = _module_source(name)
+        digest.update(f"{name}:{len(source)}:".encode())
+        digest.update(source)
+    return f"{warehouse_ml.__version__}+{digest.hexdigest()[:12]}"
 
 
 def library_versions() -> dict[str, str]:
@@ -233,28 +262,44 @@ def registry_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
 
 def rows_of(registry: Any) -> list[dict[str, Any]]:
     """Registry rows as dicts, from an Arrow table, DuckDB relation, Spark or pandas frame."""
-    if isinstance(registry, pa.Table):
-        return registry.to_pylist()
-    if hasattr(registry, "to_arrow_table"):  # DuckDB relation
-        return registry.to_arrow_table().to_pylist()
-    if hasattr(registry, "toPandas"):  # Spark DataFrame (small: one row per version)
-        return registry.toPandas().to_dict("records")
-    if hasattr(registry, "to_dict"):  # pandas
-        return registry.to_dict("records")
-    return [dict(r) for r in registry]
+    return engine.collect(registry, MAX_REGISTRY_ROWS).to_pylist()
 
 
-def append_if_new(registry: Any, row: Mapping[str, Any]) -> pa.Table:
-    """The registry with ``row`` appended unless its (name, version) is already there.
+def is_registered(registry: Any | None, model_name: str, version: str) -> bool:
+    """True when ``registry`` (``None``: not built yet) holds ``model_name`` at ``version``.
 
-    Old versions are kept; an unchanged retrain therefore leaves the registry as it was.
+    The registries are append-only: a retrain that gives a known version appends nothing.
     """
-    rows = rows_of(registry) if registry is not None else []
-    exists = any(
-        r["model_name"] == row["model_name"] and r["model_version"] == row["model_version"]
-        for r in rows
-    )
-    return registry_table(rows if exists else [*rows, dict(row)])
+    if registry is None:
+        return False
+    rows = rows_of(engine.where(registry, "model_name", model_name))
+    return any(r["model_version"] == version for r in rows)
+
+
+def registered_metrics(*registries: Any) -> pa.Table:
+    """Long-format metrics (:data:`metrics.METRICS_SCHEMA`) of every version of ``registries``."""
+    rows: list[dict[str, Any]] = []
+    for table in registries:
+        for row in rows_of(table):
+            rows.extend(json.loads(row["metrics"] or "{}").get("rows", []))
+    return metrics.metrics_table(rows)
+
+
+def current_version(versions: Any, model_name: str) -> str:
+    """The version to score ``model_name`` with, from ``ml_current_model_versions``.
+
+    Raises
+    ------
+    ModelNotRegisteredError
+        If ``versions`` has no row (or a null version) for ``model_name``.
+    """
+    rows = rows_of(engine.where(versions, "model_name", model_name))
+    if len(rows) != 1 or rows[0]["model_version"] is None:
+        raise ModelNotRegisteredError(
+            f"ml_current_model_versions has no version for model '{model_name}' "
+            f"({len(rows)} rows); build ml_{model_name}_model and ml_current_model_versions first"
+        )
+    return str(rows[0]["model_version"])
 
 
 def select_version(registry: Any, model_name: str, version: str | None = None) -> dict[str, Any]:

@@ -17,7 +17,7 @@ Two ways to score a batch:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -100,42 +100,15 @@ def check_schema(schema: pa.Schema, features: FeatureSpec, key_columns: Sequence
 
 
 def as_reader(source: Any, batch_size: int = DEFAULT_BATCH_SIZE) -> pa.RecordBatchReader:
-    """A RecordBatchReader over a reader, an Arrow table or a DuckDB relation."""
+    """A RecordBatchReader over a reader or an Arrow table (engine tables: :mod:`engine`)."""
     if isinstance(source, pa.RecordBatchReader):
         return source
     if isinstance(source, pa.Table):
         return source.to_reader(max_chunksize=batch_size)
-    if hasattr(source, "to_arrow_reader"):  # DuckDB relation (DuckDB >= 1.4 / 2.0)
-        return source.to_arrow_reader(batch_size)
-    if hasattr(source, "fetch_record_batch"):  # older DuckDB
-        return source.fetch_record_batch(batch_size)
     raise TypeError(
-        f"cannot stream a {type(source).__name__}; pass a pyarrow RecordBatchReader or "
-        "Table, or a DuckDB relation"
+        f"cannot stream a {type(source).__name__}; pass a pyarrow RecordBatchReader or Table "
+        "(warehouse_ml.engine.score streams DuckDB relations and Spark DataFrames)"
     )
-
-
-def duckdb_reader(
-    connection: Any, relation: Any, batch_size: int = DEFAULT_BATCH_SIZE
-) -> pa.RecordBatchReader:
-    """Stream a DuckDB relation (or SQL text) through a separate cursor.
-
-    In DuckDB 2.0 an open streaming result blocks its connection ("connection has an open
-    result"), so a reader made on the connection that must then run
-    ``create table as select`` over the scores would deadlock the model. Running the query
-    on ``connection.cursor()`` (same database, own connection) avoids that.
-
-    Parameters
-    ----------
-    connection : duckdb.DuckDBPyConnection
-        The dbt Python model's ``session``.
-    relation : DuckDBPyRelation or str
-        The population (``dbt.ref(...)``, possibly filtered) or a SQL query.
-    batch_size : int
-        Rows per batch (DuckDB caps it near 122,880 at 2 threads).
-    """
-    query = relation if isinstance(relation, str) else relation.sql_query()
-    return connection.cursor().sql(query).to_arrow_reader(batch_size)
 
 
 def _constant_columns(constants: Mapping[str, Any]) -> list[tuple[pa.Field, pa.Scalar]]:
@@ -227,7 +200,7 @@ def score_reader(
 
     Parameters
     ----------
-    source : RecordBatchReader, pyarrow Table or DuckDB relation
+    source : RecordBatchReader or pyarrow Table
         The population: key columns and feature columns.
     model : LoadedModel or TrainedModel
         Anything with ``pipeline`` and ``features``; a ``negative_downsampling_rate``
@@ -245,7 +218,7 @@ def score_reader(
     n_threads : int
         OpenMP/BLAS threads for ``"sklearn"`` (1 was steadiest when streaming here).
     batch_size : int
-        Rows per batch when ``source`` is a table or relation.
+        Rows per batch when ``source`` is a table.
 
     Returns
     -------
@@ -276,10 +249,3 @@ def score_reader(
             yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     return pa.RecordBatchReader.from_batches(schema, batches())
-
-
-def score_batches(
-    batches: Iterable[pa.RecordBatch], schema: pa.Schema, model: Any, **kwargs: Any
-) -> pa.RecordBatchReader:
-    """:func:`score_reader` over an iterable of batches with a known schema."""
-    return score_reader(pa.RecordBatchReader.from_batches(schema, batches), model, **kwargs)

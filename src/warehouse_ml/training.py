@@ -180,25 +180,20 @@ class TrainedModel:
 
 
 def to_pandas(data: Any, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """Convert a small table to pandas.
+    """A pandas DataFrame from a pandas DataFrame or a pyarrow Table / RecordBatch.
 
-    Accepts a pandas DataFrame, a pyarrow Table or RecordBatch, a DuckDB relation
-    (``to_arrow_table``) or a Spark DataFrame (``toPandas``). Only for training sets and
-    evaluation sets, which are samples; full populations go through
-    :mod:`warehouse_ml.scoring` in batches.
+    Engine tables (DuckDB relations, Spark DataFrames) are collected first, bounded, with
+    :func:`warehouse_ml.engine.collect`; full populations go through
+    :func:`warehouse_ml.engine.score` in batches.
     """
     if isinstance(data, pd.DataFrame):
         frame = data
     elif isinstance(data, pa.Table | pa.RecordBatch):
         frame = data.to_pandas()
-    elif hasattr(data, "to_arrow_table"):
-        frame = data.to_arrow_table().to_pandas()
-    elif hasattr(data, "toPandas"):
-        frame = data.toPandas()
     else:
         raise TypeError(
-            f"to_pandas: cannot read a {type(data).__name__}; pass a pandas DataFrame, "
-            "a pyarrow Table, a DuckDB relation or a Spark DataFrame"
+            f"to_pandas: cannot read a {type(data).__name__}; pass a pandas DataFrame or a "
+            "pyarrow Table (collect engine tables with warehouse_ml.engine.collect)"
         )
     if columns is not None:
         missing = [c for c in columns if c not in frame.columns]
@@ -413,8 +408,8 @@ def fit(
 
     Parameters
     ----------
-    data : DataFrame, pyarrow Table, DuckDB relation or Spark DataFrame
-        The training rows (a sample: it is converted to pandas).
+    data : pandas.DataFrame or pyarrow.Table
+        The training rows (a sample, collected with :func:`warehouse_ml.engine.collect`).
     features : FeatureSpec
         Feature columns.
     label : str

@@ -1,14 +1,12 @@
-"""Tests of the CTR prior library (warehouse_ml.ctr) and warehouse_ml.frames.collect_small."""
+"""Tests of the CTR use case (warehouse_ml.ctr): Beta priors, predicted vs observed CTR."""
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
-from warehouse_ml import ctr, frames
+from warehouse_ml import ctr
 
 
 def simulate_ads(
@@ -177,65 +175,19 @@ def test_fit_placement_priors_needs_columns_and_rows() -> None:
         ctr.fit_placement_priors(placement_totals().iloc[0:0])
 
 
-# --- collect_small ---------------------------------------------------------------------------
-
-
-def test_collect_small_reads_a_duckdb_relation() -> None:
-    connection = duckdb.connect()
-    relation = connection.sql("select range as x, 'a' || range as y from range(5)")
-    frame = frames.collect_small(relation, max_rows=5)
-    assert frame["x"].tolist() == [0, 1, 2, 3, 4]
-    assert frame["y"].tolist() == ["a0", "a1", "a2", "a3", "a4"]
-
-
-def test_collect_small_refuses_a_large_duckdb_relation() -> None:
-    relation = duckdb.connect().sql("select range as x from range(11)")
-    with pytest.raises(ValueError, match="more than 10 rows"):
-        frames.collect_small(relation, max_rows=10)
-
-
-def test_collect_small_accepts_pandas_and_arrow_and_refuses_them_when_large() -> None:
-    frame = pd.DataFrame({"x": [1, 2, 3]}, index=[10, 11, 12])
-    assert frames.collect_small(frame, max_rows=3)["x"].tolist() == [1, 2, 3]
-    assert frames.collect_small(frame, max_rows=3).index.tolist() == [0, 1, 2]
-    table = pa.table({"x": [1, 2, 3]})
-    assert frames.collect_small(table, max_rows=3)["x"].tolist() == [1, 2, 3]
-    with pytest.raises(ValueError, match="more than 2 rows"):
-        frames.collect_small(frame, max_rows=2)
-    with pytest.raises(ValueError, match="more than 2 rows"):
-        frames.collect_small(table, max_rows=2)
-
-
-class FakeSparkDataFrame:
-    """Duck-types the part of pyspark.sql.DataFrame that collect_small uses."""
-
-    def __init__(self, frame: pd.DataFrame, limits: list[int]) -> None:
-        self._frame = frame
-        self.limits = limits
-
-    def limit(self, num: int) -> FakeSparkDataFrame:
-        self.limits.append(num)
-        return FakeSparkDataFrame(self._frame.head(num), self.limits)
-
-    def toPandas(self) -> pd.DataFrame:  # noqa: N802 (pyspark's name)
-        return self._frame
-
-    def toArrow(self) -> pa.Table:  # noqa: N802 (pyspark's name)
-        return pa.Table.from_pandas(self._frame, preserve_index=False)
-
-
-def test_collect_small_reads_a_spark_dataframe_through_a_limit() -> None:
-    limits: list[int] = []
-    spark_frame = FakeSparkDataFrame(pd.DataFrame({"x": range(100)}), limits)
-    with pytest.raises(ValueError, match="more than 10 rows"):
-        frames.collect_small(spark_frame, max_rows=10)
-    assert limits == [11]  # never more than max_rows + 1 rows leave the engine
-    small = FakeSparkDataFrame(pd.DataFrame({"x": [7, 8]}), [])
-    assert frames.collect_small(small, max_rows=10)["x"].tolist() == [7, 8]
-
-
-def test_collect_small_rejects_unknown_inputs_and_bad_limits() -> None:
-    with pytest.raises(TypeError, match="got list"):
-        frames.collect_small([1, 2, 3])
-    with pytest.raises(ValueError, match="positive integer"):
-        frames.collect_small(pd.DataFrame({"x": [1]}), max_rows=0)
+def test_fit_placement_priors_do_not_depend_on_row_order() -> None:
+    """Engines return rows in any order; the priors must be bit-identical whatever it is."""
+    clicks, impressions = simulate_ads(3.0, 150.0, 60, (200, 5_000), seed=11)
+    frame = pd.DataFrame(
+        {
+            "ad_id": np.arange(60),
+            "placement": np.where(np.arange(60) % 2 == 0, "feed", "search"),
+            "clicks": clicks,
+            "impressions": impressions,
+        }
+    )
+    expected = ctr.fit_placement_priors(frame, min_impressions=100)
+    for seed in range(5):
+        shuffled = frame.sample(frac=1.0, random_state=seed)
+        actual = ctr.fit_placement_priors(shuffled, min_impressions=100)
+        pd.testing.assert_frame_equal(actual, expected, check_exact=True)

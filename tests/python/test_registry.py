@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 import pytest
+import yaml
 from _ml_synthetic import FEATURES, synthetic_frame
 
 from warehouse_ml import registry, training
@@ -88,23 +91,66 @@ def test_a_change_gives_a_new_version(trained, frame):
     assert row_for(trained, training_set="trn_other")["model_version"] != base
 
 
-def test_code_version_hashes_the_training_code():
-    assert registry.code_version().startswith("0.1.0+")
-    assert len(registry.code_version().split("+")[1]) == 12
+def test_code_version_covers_every_module_that_can_change_a_model(monkeypatch):
+    base = registry.code_version()
+    assert base.startswith("0.1.0+") and len(base.split("+")[1]) == 12
+    read = registry._module_source
+    for name in registry.CODE_MODULES:
+        edited = {name: read(name) + b"\n# edited\n"}
+        monkeypatch.setattr(registry, "_module_source", lambda n, e=edited: e.get(n) or read(n))
+        assert registry.code_version() != base, f"editing {name}.py leaves code_version unchanged"
+    monkeypatch.setattr(registry, "_module_source", read)
+    assert registry.code_version() == base
 
 
-def test_append_keeps_old_versions_and_skips_repeats(trained, frame):
-    first = row_for(trained, when=datetime(2026, 1, 1))
-    table = registry.append_if_new(None, first)
-    table = registry.append_if_new(table, row_for(trained, when=datetime(2026, 3, 1)))
-    assert table.num_rows == 1
-    newer = row_for(fit(frame, C=0.5), when=datetime(2026, 2, 1))
-    table = registry.append_if_new(table, newer)
-    assert table.num_rows == 2
-    assert table.column("model_version").to_pylist() == [
-        first["model_version"],
-        newer["model_version"],
-    ]
+# Modules that cannot change a model or its scores; every other module must be in CODE_MODULES.
+NOT_MODEL_CODE = {"__init__", "cli", "contract", "errors", "parity"}
+
+
+def test_every_library_module_is_classified():
+    package = Path(registry.__file__).parent
+    modules = {path.stem for path in package.glob("*.py")}
+    unlisted = modules - set(registry.CODE_MODULES) - NOT_MODEL_CODE
+    assert not unlisted, f"add {sorted(unlisted)} to registry.CODE_MODULES (or NOT_MODEL_CODE)"
+    assert set(registry.CODE_MODULES) <= modules
+
+
+def test_registry_yml_declares_the_schema_columns_once():
+    """models/ml/_ml__models.yml: both registries share one anchored column list, which is
+    REGISTRY_SCHEMA's, in order."""
+    path = Path(__file__).parents[2] / "models" / "ml" / "_ml__models.yml"
+    text = path.read_text()
+    assert text.count("&registry_columns") == 1 and text.count("*registry_columns") == 1
+    models = {m["name"]: m for m in yaml.safe_load(text)["models"]}
+    for name in ("ml_churn_model", "ml_ctr_model"):
+        columns = [c["name"] for c in models[name]["columns"]]
+        assert columns == registry.REGISTRY_SCHEMA.names, f"{name} columns drift from the schema"
+
+
+def test_is_registered_finds_a_version_in_any_engine_table(trained):
+    row = row_for(trained)
+    table = registry.registry_table([row])
+    assert registry.is_registered(table, "churn", row["model_version"])
+    assert not registry.is_registered(table, "churn", "0" * 16)
+    assert not registry.is_registered(table, "ctr", row["model_version"])
+    assert not registry.is_registered(None, "churn", row["model_version"])
+    relation = duckdb.connect().from_arrow(table)
+    assert registry.is_registered(relation, "churn", row["model_version"])
+
+
+def test_current_version_reads_ml_current_model_versions():
+    versions = pa.table(
+        {
+            "model_name": ["churn", "ctr"],
+            "model_version": ["abc", None],
+            "resolved_by": ["pinned", "newest"],
+        }
+    )
+    assert registry.current_version(versions, "churn") == "abc"
+    with pytest.raises(ModelNotRegisteredError, match="no version for model 'ctr'"):
+        registry.current_version(versions, "ctr")
+    with pytest.raises(ModelNotRegisteredError, match="no version for model 'uplift'"):
+        registry.current_version(versions, "uplift")
 
 
 def test_select_newest_or_pinned(trained, frame):

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from _ml_synthetic import FEATURES, synthetic_frame
 
-from warehouse_ml import scoring, training
+from warehouse_ml import engine, scoring, training
 from warehouse_ml.errors import FeatureTypeError, MissingFeatureError, UnsupportedPipelineError
 
 
@@ -71,9 +71,8 @@ def test_output_schema_is_fixed_before_any_batch_is_read(linear, population):
             pulled.append(batch.num_rows)
             yield batch
 
-    reader = scoring.score_batches(
-        batches(),
-        table.schema,
+    reader = scoring.score_reader(
+        pa.RecordBatchReader.from_batches(table.schema, batches()),
         linear,
         key_columns=["customer_id"],
         probability_column="churn_probability",
@@ -84,9 +83,8 @@ def test_output_schema_is_fixed_before_any_batch_is_read(linear, population):
     assert pulled == []  # nothing scored yet
     sizes = [batch.num_rows for batch in reader]
     assert sizes == [1_000] * 5 and pulled == [1_000] * 5  # one output batch per input batch
-    last = scoring.score_batches(
-        table.to_batches(max_chunksize=1_000),
-        table.schema,
+    last = scoring.score_reader(
+        table.to_reader(max_chunksize=1_000),
         linear,
         key_columns=["customer_id"],
         constants={"model_version": "v1"},
@@ -113,7 +111,7 @@ def test_duckdb_streams_in_and_out(linear, population):
     con.register("population_rows", table_of(population))
     con.execute("create table population as select * from population_rows")
     relation = con.sql("select * from population order by customer_id")
-    population_reader = scoring.duckdb_reader(con, relation, batch_size=1_024)
+    population_reader = engine.duckdb_reader(con, relation, batch_size=1_024)
     reader = scoring.score_reader(population_reader, linear, key_columns=["customer_id"])
     con.register("scored_rows", reader)
     con.execute("create table scores as select * from scored_rows")

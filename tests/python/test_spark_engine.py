@@ -66,12 +66,22 @@ def test_map_batches_runs_in_spark_and_matches_duckdb(spark):
     assert spark_rows == duckdb_rows == [(i, i / 2 + 1.0) for i in range(10)]
 
 
-def test_row_count_and_collect_bounded(spark):
-    frame = spark.range(6)
-    assert engine.row_count(frame) == 6
-    assert sorted(engine.collect_bounded(frame, max_rows=6)["id"].tolist()) == list(range(6))
+def test_collect_and_where(spark):
+    frame = spark.sql("select id, if(id % 3 = 0, 'holdout', 'train') as split from range(6)")
+    assert sorted(engine.collect(frame, max_rows=6)["id"].to_pylist()) == list(range(6))
     with pytest.raises(ValueError, match="max_rows=5"):
-        engine.collect_bounded(frame, max_rows=5)
+        engine.collect(frame, max_rows=5)
+    holdout = engine.where(frame, "split", "holdout")
+    assert isinstance(holdout, pyspark_sql.DataFrame)
+    assert sorted(engine.collect(holdout, 6)["id"].to_pylist()) == [0, 3]
+
+
+def test_query_runs_the_same_sql_as_on_duckdb(spark):
+    sql = "select count(*) as n, sum(id) as total from __table__"
+    spark_rows = engine.query(spark, spark.range(5), sql).collect()
+    con = duckdb.connect()
+    duck_rows = engine.query(con, con.sql("select range as id from range(5)"), sql).fetchall()
+    assert [tuple(r) for r in spark_rows] == duck_rows == [(5, 10)]
 
 
 def test_to_engine_table_gives_a_spark_dataframe(spark):

@@ -1,5 +1,5 @@
 {#- One row per ad and placement: totals over the whole history, the input of the
-    placement priors (python_models/ctr/ctr_placement_priors.py). -#}
+    placement priors (ctr_placement_priors.py). -#}
 with
 
 ad_placement_days as (

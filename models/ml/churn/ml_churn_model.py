@@ -1,0 +1,17 @@
+"""Churn model registry: one row per trained version, appended; an unchanged retrain adds none."""
+
+from warehouse_ml import engine, lifecycle, specs
+
+
+def model(dbt, session):
+    dbt.config(materialized="incremental", incremental_strategy="append")
+    registry = lifecycle.train_and_register(
+        specs.from_table(dbt.ref("ml_model_specs"), "churn"),
+        {
+            "trn_churn__cluster_sample": dbt.ref("trn_churn__cluster_sample"),
+            "ml_churn_evaluation_out_of_time": dbt.ref("ml_churn_evaluation_out_of_time"),
+        },
+        random_state=int(dbt.config.get("ml_random_state")),
+        registered=session.sql(f"select * from {dbt.this}") if dbt.is_incremental else None,
+    )
+    return engine.to_engine_table(session, registry)  # a Spark DataFrame on Spark

@@ -1,0 +1,209 @@
+"""The generic flow of every model: train, evaluate, register; then score with a registered version.
+
+Both functions take a :class:`~warehouse_ml.specs.ModelSpec` and the relations the model file
+refs by name; what to train on, evaluate on and score comes from the spec, never from Python
+code. Python filters rows only by split (``split = 'train'``, an evaluation set's ``split``),
+never by date: the populations are SQL models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from warehouse_ml import engine, metrics, registry, sql_compile, training
+from warehouse_ml.specs import (
+    SPLIT_COLUMN,
+    TRAIN_SPLIT,
+    EvaluationSetSpec,
+    ModelSpec,
+    check_relations,
+)
+
+
+def training_rows(spec: ModelSpec, training_set: Any) -> pd.DataFrame:
+    """The rows to fit on: the ``split = 'train'`` rows when the set has a split, else all."""
+    if SPLIT_COLUMN in engine.columns(training_set):
+        training_set = engine.where(training_set, SPLIT_COLUMN, TRAIN_SPLIT)
+    return engine.collect(training_set, spec.max_training_rows).to_pandas()
+
+
+def evaluation_rows(spec: ModelSpec, evaluation: EvaluationSetSpec, relation: Any) -> pd.DataFrame:
+    """The rows of one evaluation set (its ``split`` rows when it names one), bounded."""
+    if evaluation.split is not None:
+        relation = engine.where(relation, SPLIT_COLUMN, evaluation.split)
+    return engine.collect(relation, spec.max_training_rows).to_pandas()
+
+
+def evaluate(
+    spec: ModelSpec,
+    trained: training.TrainedModel,
+    version: str,
+    evaluations: Mapping[str, pd.DataFrame],
+) -> list[dict[str, Any]]:
+    """Long-format metrics of ``trained`` on each evaluation set (empty ones skipped)."""
+    rows: list[dict[str, Any]] = []
+    for evaluation in spec.evaluation_sets:
+        frame = evaluations[evaluation.name]
+        if len(frame) == 0:
+            continue
+        scores = trained.predict_proba(frame)
+        if spec.recalibration_rate is not None:
+            scores = training.recalibrate_downsampled(scores, spec.recalibration_rate)
+        weight = (
+            frame[evaluation.weight_column].to_numpy(dtype=np.float64)
+            if evaluation.weight_column
+            else None
+        )
+        rows.extend(
+            metrics.evaluate(
+                frame[spec.label].astype("int64").to_numpy(),
+                scores,
+                model_name=spec.model_name,
+                model_version=version,
+                dataset=evaluation.name,
+                sample_weight=weight,
+            )
+        )
+    return rows
+
+
+def train_and_register(
+    spec: ModelSpec,
+    relations: Mapping[str, Any],
+    *,
+    random_state: int,
+    registered: Any | None = None,
+    trained_at: datetime | None = None,
+) -> pa.Table:
+    """Fit the model the spec declares, evaluate it, compile it (linear models), register it.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model's row of ``ml_model_specs``.
+    relations : mapping of str to table
+        The model file's refs by name: the training set and every evaluation relation
+        (:attr:`ModelSpec.training_relations`), no more, no less.
+    random_state : int
+        Seed of the estimator (var ``ml_random_state``).
+    registered : table, optional
+        The current registry (``dbt.this`` on an incremental run): when it already holds the
+        version, nothing is returned, so the registry stays append-only and idempotent.
+    trained_at : datetime, optional
+        Defaults to now (UTC).
+
+    Returns
+    -------
+    pyarrow.Table
+        Zero or one rows of :data:`warehouse_ml.registry.REGISTRY_SCHEMA`; ``sampling_spec`` is
+        the spec's, whole, and ``metrics`` holds the long-format metrics as JSON.
+
+    Raises
+    ------
+    ModelSpecError
+        If ``relations`` are not the ones the spec names.
+    EmptyTrainingSetError, SingleClassLabelError, MissingFeatureError, ...
+        From :func:`warehouse_ml.training.fit`, naming the training set.
+    """
+    check_relations(spec, list(relations), spec.training_relations, "training")
+    has_split = SPLIT_COLUMN in engine.columns(relations[spec.training_set])
+    split = f" ({SPLIT_COLUMN} = '{TRAIN_SPLIT}')" if has_split else ""
+    trained = training.fit(
+        training_rows(spec, relations[spec.training_set]),
+        features=spec.features,
+        label=spec.label,
+        algorithm=spec.algorithm,
+        random_state=random_state,
+        weight=spec.weight_column,
+        params=spec.params,
+        training_set=spec.training_set + split,
+    )
+    version = registry.model_version(
+        model_name=spec.model_name,
+        trained=trained,
+        training_set=spec.training_set,
+        sampling_spec=spec.sampling_spec,
+        code=registry.code_version(),
+    )
+    if registry.is_registered(registered, spec.model_name, version):
+        return registry.registry_table([])
+    evaluations = {
+        e.name: evaluation_rows(spec, e, relations[e.relation]) for e in spec.evaluation_sets
+    }
+    scoring_sql: dict[str, str] = {}
+    if spec.algorithm == "logistic_regression" and spec.key_columns:
+        scoring_sql = sql_compile.registry_sql(
+            trained.pipeline,
+            spec.key_columns,
+            negative_downsampling_rate=spec.recalibration_rate,
+            integer_categoricals=trained.integer_categoricals,
+        )
+    row = registry.registry_row(
+        trained,
+        model_name=spec.model_name,
+        training_set=spec.training_set,
+        sampling_spec=spec.sampling_spec,
+        metrics={"rows": evaluate(spec, trained, version, evaluations)},
+        negative_downsampling_rate=spec.recalibration_rate,
+        scoring_sql=scoring_sql,
+        trained_at=trained_at,
+    )
+    return registry.registry_table([row])
+
+
+def score(
+    session: Any,
+    spec: ModelSpec,
+    population: Mapping[str, Any],
+    registry_table: Any,
+    versions: Any,
+    *,
+    keys: tuple[str, ...] | None = None,
+    probability_column: str = "probability",
+    scored_at: datetime | None = None,
+) -> Any:
+    """Score the spec's population with the version ``ml_current_model_versions`` resolved.
+
+    Parameters
+    ----------
+    session : duckdb connection or SparkSession
+        The dbt Python model's session.
+    spec : ModelSpec
+    population : mapping of one name to a table
+        ``{spec.scoring_population: dbt.ref(...)}``, scored exactly as given.
+    registry_table : table
+        The model's registry.
+    versions : table
+        ``ml_current_model_versions``.
+    keys : tuple of str, optional
+        Columns carried to the output (default: the spec's key columns).
+    probability_column : str
+    scored_at : datetime, optional
+        Defaults to now (UTC).
+
+    Returns
+    -------
+    pyarrow.RecordBatchReader or pyspark DataFrame
+        Lazy: ``keys``, ``probability_column``, ``model_version``, ``scored_at``.
+    """
+    check_relations(spec, list(population), [spec.scoring_population], "scoring")
+    model = registry.load_model(
+        registry_table, spec.model_name, registry.current_version(versions, spec.model_name)
+    )
+    when = scored_at or datetime.now(UTC)
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return engine.score(
+        population[spec.scoring_population],
+        model,
+        keys or spec.key_columns,
+        probability_column=probability_column,
+        constants={"model_version": model.model_version, "scored_at": when},
+        connection=session if engine.detect_engine(session) == "duckdb" else None,
+    )
