@@ -9,27 +9,6 @@
 {%- endmacro %}
 
 
-{#- extra_feature_columns(var_name): the {column: numeric | categorical} var, checked (see _ml__macros.yml). -#}
-{% macro extra_feature_columns(var_name) -%}
-    {%- set extra = var(var_name, {}) -%}
-    {%- if extra is none -%}
-        {{ return({}) }}
-    {%- endif -%}
-    {%- if extra is not mapping -%}
-        {{ exceptions.raise_compiler_error(var_name ~ " must be a mapping {column: numeric | categorical}, got " ~ extra) }}
-    {%- endif -%}
-    {%- for column, role in extra.items() -%}
-        {%- if column is not string or not modules.re.match('^[A-Za-z_][A-Za-z0-9_]*$', column) -%}
-            {{ exceptions.raise_compiler_error(var_name ~ ": column names must be plain SQL identifiers, got '" ~ column ~ "'") }}
-        {%- endif -%}
-        {%- if role not in ('numeric', 'categorical') -%}
-            {{ exceptions.raise_compiler_error(var_name ~ "." ~ column ~ " must be numeric or categorical, got '" ~ role ~ "'") }}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(extra) }}
-{%- endmacro %}
-
-
 {#- feature_set_columns(feature_set): every declared column of the feature mart, in order, windows expanded (see _ml__macros.yml). -#}
 {% macro feature_set_columns(feature_set) -%}
     {%- set declaration = feature_declaration(feature_set) -%}
@@ -51,7 +30,8 @@
         {%- endfor -%}
     {%- endfor -%}
     {%- set declared_names = columns | map(attribute='name') | list -%}
-    {%- for name, role in extra_feature_columns(declaration.extra_columns_var).items() -%}
+    {%- for extra in warehouse_ml.extra_columns(declaration.extra_columns_var) -%}
+        {%- set name, role = extra.name, extra.role -%}
         {%- if name in declared_names -%}
             {{ exceptions.raise_compiler_error(declaration.extra_columns_var ~ ": column '" ~ name ~ "' is already a column of the " ~ feature_set ~ " features; rename it in the raw data") }}
         {%- endif -%}

@@ -19,8 +19,8 @@ impressions_joined_to_clicks as (
         impressions.placement,
         impressions.device,
         impressions.user_id,
-        {%- for column in extra_feature_columns('extra_impression_columns') %}
-        impressions.{{ column }},
+        {%- for column in extra_columns('extra_impression_columns') %}
+        impressions.{{ column.name }},
         {%- endfor %}
         clicks.clicked_at,
         clicks.impression_id is not null as is_clicked
