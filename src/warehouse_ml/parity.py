@@ -2,15 +2,15 @@
 
 Compared: every model in the ``marts`` schema and in the ``ml`` schema (the model registries,
 ``ml_model_metrics``, ``ml_current_model_versions`` (model_name, resolved_by) and the scores), so a
-sample, a fitted model or a score that differs between engines fails the check. Left out (``NOT_COMPARED``): the run stamps (``trained_at``,
-``scored_at``); the artifact bytes and their sha256 (a zip archive records file times); and the
-columns that hash or print the training rows bit for bit: ``model_version`` and
-``data_fingerprint`` (a sum of 64-bit row hashes: a feature summed in another order differs in
-its last bit, e.g. 377.57 vs 377.57000000000005, and so does the hash), the scoring SQL and the
-metrics JSON (coefficients and metrics as text). What they stand for is compared by value: the
-metrics in ``ml_model_metrics`` and every score within ``rtol``, ``row_count``, ``weight_sum``,
-parameters and features exactly. For every compared table the check asserts, per the Scale-out
-issue:
+sample, a fitted model or a score that differs between engines fails the check. Left out
+(``NOT_COMPARED``): the run stamps (``trained_at``, ``scored_at``); the artifact bytes and their
+sha256 (a zip archive records file times); and the columns that hash or print the training rows bit
+for bit: ``model_version`` and ``data_fingerprint`` (a sum of 64-bit row hashes: a feature summed in
+another order differs in its last bit, e.g. 377.57 vs 377.57000000000005, and so does the hash), the
+scoring SQL and the metrics JSON (coefficients and metrics as text). What they stand for is compared
+by value: the metrics in ``ml_model_metrics`` and every score within ``rtol``, ``row_count``,
+``weight_sum``, parameters and features exactly. For every compared table the check asserts, per the
+Scale-out issue:
 
 - the same columns and the same number of rows on both engines;
 - the same keys (the columns of the table's ``unique`` / ``unique_combination_of_columns`` test,
