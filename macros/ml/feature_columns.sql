@@ -30,12 +30,8 @@
         {%- endfor -%}
     {%- endfor -%}
     {%- set declared_names = columns | map(attribute='name') | list -%}
-    {%- for extra in warehouse_ml.extra_columns(declaration.extra_columns_var) -%}
-        {%- set name, role = extra.name, extra.role -%}
-        {%- if name in declared_names -%}
-            {{ exceptions.raise_compiler_error(declaration.extra_columns_var ~ ": column '" ~ name ~ "' is already a column of the " ~ feature_set ~ " features; rename it in the raw data") }}
-        {%- endif -%}
-        {%- do columns.append({'name': name, 'role': role, 'expression': declaration.extra_columns_relation ~ '.' ~ name, 'check': none}) -%}
+    {%- for extra in warehouse_ml.extra_columns(declaration.extra_columns_var, reserved=declared_names) -%}
+        {%- do columns.append({'name': extra.name, 'role': extra.role, 'expression': declaration.extra_columns_relation ~ '.' ~ extra.name, 'check': none}) -%}
     {%- endfor -%}
     {{ return(columns) }}
 {%- endmacro %}

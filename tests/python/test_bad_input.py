@@ -8,19 +8,16 @@ tiny model in a throw-away target path and database: the hook fires whatever is 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import _dbt as dbt
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-DBT = Path(sys.executable).with_name("dbt")
+import yaml
 
 
 def run_dbt(
@@ -28,45 +25,11 @@ def run_dbt(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``dbt run --select base_shop__customers`` on ``raw_data_path`` in an isolated target.
 
-    Parameters
-    ----------
-    raw_data_path
-        Folder passed as the ``raw_data_path`` var.
-    work_dir
-        Scratch folder for the DuckDB file, the target path and the logs.
-    extra_vars
-        More vars, as YAML mapping entries (``"a: 1, b: {c: d}"``).
-
-    Returns
-    -------
-    subprocess.CompletedProcess
-        The finished process, stdout and stderr captured as text.
+    ``extra_vars`` holds more vars as YAML mapping entries (``"a: 1, b: {c: d}"``).
     """
-    env = {
-        **os.environ,
-        "WAREHOUSE_ML_DUCKDB_PATH": str(work_dir / "warehouse.duckdb"),
-        "WAREHOUSE_ML_THREADS": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-    }
-    command = [
-        str(DBT),
-        "run",
-        "--profiles-dir",
-        str(PROJECT_DIR / "profiles"),
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-        "--vars",
-        f"{{raw_data_path: '{raw_data_path}'{', ' + extra_vars if extra_vars else ''}}}",
-        "--select",
-        "base_shop__customers",
-    ]
-    return subprocess.run(
-        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300
+    dbt_vars = {"raw_data_path": str(raw_data_path), **yaml.safe_load(f"{{{extra_vars}}}")}
+    return dbt.run_dbt(
+        "run", work_dir, dbt_vars, args=["--select", "base_shop__customers"], threads=1, timeout=300
     )
 
 

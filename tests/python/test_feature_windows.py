@@ -8,16 +8,11 @@ populations), then the model itself on the same database (``ml_ctr_model`` / ``m
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+import _dbt as dbt
 import duckdb
 import pytest
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-DBT = Path(sys.executable).with_name("dbt")
 
 
 def dbt_build(work_dir: Path, dbt_vars: dict[str, object], select: list[str]) -> str:
@@ -25,37 +20,20 @@ def dbt_build(work_dir: Path, dbt_vars: dict[str, object], select: list[str]) ->
 
     Fails the test unless dbt exits 0 and reports 0 errors.
     """
-    env = {
-        **os.environ,
-        "WAREHOUSE_ML_DUCKDB_PATH": str(work_dir / "warehouse.duckdb"),
-        "WAREHOUSE_ML_THREADS": "2",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-    }
-    command = [
-        str(DBT),
+    done = dbt.run_dbt(
         "build",
-        "--profiles-dir",
-        str(PROJECT_DIR / "profiles"),
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-        "--vars",
-        json.dumps(dbt_vars),
-        "--exclude",
-        "test_type:unit",
-        "--indirect-selection",
-        "cautious",
-        "--select",
-        *select,
-    ]
-    done = subprocess.run(
-        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
+        work_dir,
+        dbt_vars,
+        args=[
+            "--exclude",
+            "test_type:unit",
+            "--indirect-selection",
+            "cautious",
+            "--select",
+            *select,
+        ],
     )
-    output = done.stdout + done.stderr
+    output = dbt.output_of(done)
     assert done.returncode == 0, output[-6000:]
     assert "ERROR=0" in output, output[-6000:]
     return output

@@ -7,47 +7,21 @@ enough to see the error; nothing is built.
 from __future__ import annotations
 
 import copy
-import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+import _dbt as dbt
 import pytest
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-DBT = Path(sys.executable).with_name("dbt")
+PROJECT_DIR = dbt.PROJECT_DIR
 DEFAULT_MODELS = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["ml_models"]
 
 
 def parse_with(tmp_path: Path, dbt_vars: dict[str, Any]) -> subprocess.CompletedProcess[str]:
     """``dbt parse`` of the project with ``dbt_vars``, in a throw-away target path."""
-    env = {
-        **os.environ,
-        "WAREHOUSE_ML_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-    }
-    command = [
-        str(DBT),
-        "parse",
-        "--no-partial-parse",
-        "--profiles-dir",
-        str(PROJECT_DIR / "profiles"),
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(tmp_path / "target"),
-        "--log-path",
-        str(tmp_path / "logs"),
-        "--vars",
-        json.dumps(dbt_vars),
-    ]
-    return subprocess.run(
-        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300
-    )
+    return dbt.run_dbt("parse", tmp_path, dbt_vars, args=["--no-partial-parse"], timeout=300)
 
 
 def churn_spec_with(**changes: Any) -> dict[str, Any]:
@@ -83,11 +57,13 @@ BAD_SPECS = [
     ),
     (
         {"extra_customer_columns": {"loyalty_tier": "text"}},
-        "extra_customer_columns.loyalty_tier must be numeric or categorical, got 'text'",
+        "var extra_customer_columns: column 'loyalty_tier' has role 'text'; "
+        "allowed: numeric, categorical.",
     ),
     (
         {"extra_impression_columns": {"placement": "categorical"}},
-        "extra_impression_columns: column 'placement' is already a column of the ctr features",
+        "var extra_impression_columns: column 'placement' is already a column of the model; "
+        "list only extra columns.",
     ),
 ]
 

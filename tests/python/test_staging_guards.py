@@ -11,24 +11,22 @@ time-zone-aware timestamps.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import _dbt as dbt
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from warehouse_ml.generate import write_dataset
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-DBT = Path(sys.executable).with_name("dbt")
 SCALE = 0.01
 SEED = 11
 SELECT = ["staging", "int_churn_observation_dates"]
@@ -54,43 +52,27 @@ def run_dbt(
 ) -> subprocess.CompletedProcess[str]:
     """``dbt build`` of staging and int_churn_observation_dates on ``raw`` into ``db_name``.
 
-    Unit tests (fixtures, not this data) are left out unless ``unit_tests``: the assertions here are
+    ``extra_vars`` holds more vars as YAML mapping entries after a comma (``", a: 1"``). Unit
+    tests (fixtures, not this data) are left out unless ``unit_tests``: the assertions here are
     about the planted rows, and a broken guard should fail them, not only its unit test.
     """
-    env = {
-        **os.environ,
-        "WAREHOUSE_ML_DUCKDB_PATH": str(work_dir / db_name),
-        "WAREHOUSE_ML_THREADS": "2",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-    }
-    command = [
-        str(DBT),
+    dbt_vars = {"raw_data_path": str(raw), **yaml.safe_load(f"{{{extra_vars.lstrip(', ')}}}")}
+    args = ["--select", *SELECT, "--indirect-selection", "cautious"]
+    return dbt.run_dbt(
         "build",
-        "--profiles-dir",
-        str(PROJECT_DIR / "profiles"),
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(work_dir / f"target_{db_name}"),
-        "--log-path",
-        str(work_dir / "logs"),
-        "--vars",
-        f"{{raw_data_path: '{raw}'{extra_vars}}}",
-        "--select",
-        *SELECT,
-        "--indirect-selection",
-        "cautious",
-        *([] if unit_tests else ["--exclude", "test_type:unit"]),
-    ]
-    return subprocess.run(
-        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600
+        work_dir,
+        dbt_vars,
+        args=[*args, *([] if unit_tests else ["--exclude", "test_type:unit"])],
+        database=db_name,
+        timeout=600,
     )
 
 
 def test_statuses(work_dir: Path, db_name: str) -> dict[str, str]:
     """Status of every test node of the last build into ``db_name``, by test name."""
-    results = json.loads((work_dir / f"target_{db_name}" / "run_results.json").read_text())
+    results = json.loads(
+        (work_dir / f"target_{Path(db_name).stem}" / "run_results.json").read_text()
+    )
     return {
         result["unique_id"].split(".")[2]: result["status"]
         for result in results["results"]
