@@ -1,4 +1,4 @@
-{#- The model version every scorer uses, one row per model of var('ml_models'): pinned, or the newest of the current spec. -#}
+{#- The model version every scorer uses, one row per model: pinned, or the newest of the current spec. -#}
 {%- set model_names = var('ml_models').keys() | sort -%}
 {%- set pinned_versions = {} -%}
 {%- set specs = ref('ml_model_specs') -%}
