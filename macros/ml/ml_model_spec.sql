@@ -20,9 +20,14 @@
     {%- if missing -%}
         {{ exceptions.raise_compiler_error(where ~ " is missing key(s) " ~ (missing | join(', ')) ~ "; every model needs " ~ (required | join(', '))) }}
     {%- endif -%}
-    {%- set unknown = spec.keys() | reject('in', required) | list -%}
+    {%- set optional = ['random_state'] -%}
+    {%- set unknown = spec.keys() | reject('in', required + optional) | list -%}
     {%- if unknown -%}
-        {{ exceptions.raise_compiler_error(where ~ " has unknown key(s) " ~ (unknown | join(', ')) ~ "; allowed: " ~ (required | join(', '))) }}
+        {{ exceptions.raise_compiler_error(where ~ " has unknown key(s) " ~ (unknown | join(', ')) ~ "; allowed: " ~ ((required + optional) | join(', '))) }}
+    {%- endif -%}
+    {%- set random_state = spec.get('random_state', var('ml_random_state')) -%}
+    {%- if random_state is boolean or random_state is not number or random_state | int != random_state or random_state < 0 -%}
+        {{ exceptions.raise_compiler_error(where ~ ".random_state (or var ml_random_state) must be a whole number >= 0, got " ~ random_state) }}
     {%- endif -%}
     {%- set allowed = {
         'feature_set': ['churn', 'ctr'],
@@ -72,6 +77,22 @@
         {%- endif -%}
         {%- set negative_downsampling_rate = sampling_spec.negative_rate | float -%}
     {%- endif -%}
+    {#- Everything that determines the fitted model (not where it is evaluated or what it scores). -#}
+    {%- set determining = {
+        'model_name': model_name,
+        'training_set': spec.training_set,
+        'sampling_spec': sampling_spec,
+        'label': spec.label,
+        'weight_column': spec.weight_column,
+        'key_columns': spec.key_columns | list,
+        'numeric_features': features.numeric,
+        'categorical_features': features.categorical,
+        'algorithm': spec.algorithm,
+        'params': spec.params,
+        'calibration': spec.calibration,
+        'negative_downsampling_rate': negative_downsampling_rate,
+        'random_state': random_state | int,
+    } -%}
     {{ return({
         'model_name': model_name,
         'feature_set': spec.feature_set,
@@ -89,6 +110,8 @@
         'evaluation_sets': spec.evaluation_sets | list,
         'scoring_population': spec.scoring_population,
         'max_training_rows': spec.max_training_rows | int,
+        'random_state': random_state | int,
+        'spec_fingerprint': local_md5(tojson(determining, sort_keys=true)),
     }) }}
 {%- endmacro %}
 

@@ -27,7 +27,9 @@ model_specs as (
             cast({{ sql_string_literal(tojson(spec.sampling_spec, sort_keys=true)) }} as string) as sampling_spec,
             cast({{ sql_string_literal(tojson(spec.evaluation_sets, sort_keys=true)) }} as string) as evaluation_sets,
             cast({{ sql_string_literal(spec.scoring_population) }} as string) as scoring_population,
-            cast({{ spec.max_training_rows }} as bigint) as max_training_rows
+            cast({{ spec.max_training_rows }} as bigint) as max_training_rows,
+            cast({{ spec.random_state }} as bigint) as random_state,
+            cast({{ sql_string_literal(spec.spec_fingerprint) }} as string) as spec_fingerprint
         {%- if not loop.last %}
 
             union all

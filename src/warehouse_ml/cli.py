@@ -9,7 +9,9 @@ from pathlib import Path
 import click
 
 # Schemas in the order the summary lists them (others follow alphabetically).
-SCHEMA_ORDER = ("marts", "training", "intermediate", "staging", "reference")
+SCHEMA_ORDER = ("marts", "ml", "training", "intermediate", "staging", "reference")
+# Scratch relations dbt leaves behind (e.g. an incremental Python model's temporary table).
+SCRATCH_MARKER = "__dbt_tmp"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,6 +116,8 @@ def summary(db: Path) -> None:
         rows.sort(key=lambda r: (_schema_rank(r[0]), r[1]))
         lines = []
         for schema, table, kind in rows:
+            if SCRATCH_MARKER in table:
+                continue
             count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
             lines.append((f"{schema}.{table}", "view" if kind == "VIEW" else "table", count))
     finally:
@@ -127,9 +131,12 @@ def summary(db: Path) -> None:
     for name, kind, count in lines:
         click.echo(f"{name:<{width}}  {kind:<5}  {count:>12,}")
     marts = [name for name, _, _ in lines if _schema_rank(name.split(".")[0])[0] == 0]
+    ml = [name for name, _, _ in lines if _schema_rank(name.split(".")[0])[0] == 1]
     click.echo("\nWhere to look next:")
     if marts:
         click.echo(f"  marts (for BI and analysis): {', '.join(marts[:6])}")
+    if ml:
+        click.echo(f"  ml (specs, registries, versions, scores): {', '.join(ml[:6])}")
     click.echo(f"  query it:   duckdb {db}   (or: duckdb -readonly {db})")
     click.echo(
         "  lineage:    dbt docs generate --profiles-dir profiles && "

@@ -77,7 +77,6 @@ def train_and_register(
     spec: ModelSpec,
     relations: Mapping[str, Any],
     *,
-    random_state: int,
     registered: Any | None = None,
     trained_at: datetime | None = None,
 ) -> pa.Table:
@@ -86,12 +85,11 @@ def train_and_register(
     Parameters
     ----------
     spec : ModelSpec
-        The model's row of ``ml_model_specs``.
+        The model's row of ``ml_model_specs`` (its ``random_state`` seeds the estimator, its
+        ``spec_fingerprint`` goes into the registry row and the version).
     relations : mapping of str to table
         The model file's refs by name: the training set and every evaluation relation
         (:attr:`ModelSpec.training_relations`), no more, no less.
-    random_state : int
-        Seed of the estimator (var ``ml_random_state``).
     registered : table, optional
         The current registry (``dbt.this`` on an incremental run): when it already holds the
         version, nothing is returned, so the registry stays append-only and idempotent.
@@ -119,7 +117,7 @@ def train_and_register(
         features=spec.features,
         label=spec.label,
         algorithm=spec.algorithm,
-        random_state=random_state,
+        random_state=spec.random_state,
         weight=spec.weight_column,
         params=spec.params,
         training_set=spec.training_set + split,
@@ -129,6 +127,7 @@ def train_and_register(
         trained=trained,
         training_set=spec.training_set,
         sampling_spec=spec.sampling_spec,
+        spec_fingerprint=spec.spec_fingerprint,
         code=registry.code_version(),
     )
     if registry.is_registered(registered, spec.model_name, version):
@@ -149,6 +148,7 @@ def train_and_register(
         model_name=spec.model_name,
         training_set=spec.training_set,
         sampling_spec=spec.sampling_spec,
+        spec_fingerprint=spec.spec_fingerprint,
         metrics={"rows": evaluate(spec, trained, version, evaluations)},
         negative_downsampling_rate=spec.recalibration_rate,
         scoring_sql=scoring_sql,

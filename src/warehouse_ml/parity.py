@@ -1,8 +1,13 @@
 """Engine parity: build the project on DuckDB and on Spark from the same raw data, compare tables.
 
-Compared: every model in the ``marts`` schema and in the ``ml`` schema (the model registries,
-``ml_model_metrics``, ``ml_current_model_versions`` (model_name, resolved_by) and the scores), so a
-sample, a fitted model or a score that differs between engines fails the check. Left out
+Compared: every model in the ``marts`` schema and in the ``ml`` schema (``ml_model_specs``
+whole: Jinja renders it, ``spec_fingerprint`` too, so nothing in it is engine-specific; the model
+registries, ``ml_model_metrics``, ``ml_current_model_versions`` (model_name, resolved_by) and the
+scores), so a spec, a sample, a fitted model or a score that differs between engines fails.
+Not compared (``NOT_COMPARED_MODELS``): the ml layer's populations and evaluation sets
+(``ml_churn_scoring_population``, ``ml_churn_evaluation_out_of_time``,
+``ml_ctr_scoring_population``, ``ml_ctr_evaluation_day``), copies of mart rows filtered by date:
+the marts they copy are compared, and so are the scores and metrics computed from them. Left out
 (``NOT_COMPARED``): the run stamps (``trained_at``, ``scored_at``); the artifact bytes and their
 sha256 (a zip archive records file times); and the columns that hash or print the training rows bit
 for bit: ``model_version`` and ``data_fingerprint`` (a sum of 64-bit row hashes: a feature summed in
@@ -51,6 +56,15 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 """Default dbt project: the repository root of an editable install (``--project-dir`` overrides)."""
 
 COMPARED_SCHEMAS = ("marts", "ml")
+NOT_COMPARED_MODELS = frozenset(
+    {
+        "ml_churn_scoring_population",
+        "ml_churn_evaluation_out_of_time",
+        "ml_ctr_scoring_population",
+        "ml_ctr_evaluation_day",
+    }
+)
+"""Models of ``COMPARED_SCHEMAS`` left out: copies of mart rows (see the module docstring)."""
 KEY_TESTS = ("unique_combination_of_columns", "unique")
 NOT_COMPARED = frozenset(
     {
@@ -141,8 +155,8 @@ def build(
 
 
 def mart_keys(manifest_path: Path) -> dict[str, list[str]]:
-    """Map every compared table (``<schema>.<alias>``, schemas in ``COMPARED_SCHEMAS``) to its
-    key columns, from the manifest.
+    """Map every compared table (``<schema>.<alias>``, schemas in ``COMPARED_SCHEMAS``, without
+    ``NOT_COMPARED_MODELS``) to its key columns, from the manifest.
 
     The key is the column list of the table's ``unique_combination_of_columns`` test, or the
     column of its ``unique`` test; a table without either maps to ``[]``.
@@ -151,7 +165,9 @@ def mart_keys(manifest_path: Path) -> dict[str, list[str]]:
     marts = {
         uid: f"{node['schema']}.{node['alias']}"
         for uid, node in manifest["nodes"].items()
-        if node["resource_type"] == "model" and node["schema"] in COMPARED_SCHEMAS
+        if node["resource_type"] == "model"
+        and node["schema"] in COMPARED_SCHEMAS
+        and node["alias"] not in NOT_COMPARED_MODELS
     }
     keys: dict[str, list[str]] = {alias: [] for alias in marts.values()}
     for node in manifest["nodes"].values():

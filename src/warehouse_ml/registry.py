@@ -55,6 +55,7 @@ REGISTRY_SCHEMA = pa.schema(
         pa.field("weight_column", pa.string()),
         pa.field("training_set", pa.string()),
         pa.field("sampling_spec", pa.string()),
+        pa.field("spec_fingerprint", pa.string()),
         pa.field("row_count", pa.int64()),
         pa.field("positive_count", pa.int64()),
         pa.field("weight_sum", pa.float64()),
@@ -142,11 +143,14 @@ def model_version(
     training_set: str,
     sampling_spec: Mapping[str, Any] | None,
     code: str,
+    spec_fingerprint: str | None = None,
 ) -> str:
     """Content hash (16 hex digits) of what determines a model.
 
     Covers the model name, training-set name, sampling spec and data fingerprint, the
-    algorithm, hyper-parameters, seed, features, label, weight column and code version.
+    algorithm, hyper-parameters, seed, features, label, weight column, code version and the
+    ``spec_fingerprint`` of the ``ml_model_specs`` row it was trained from (so a changed spec
+    always gives a new version, and an unchanged spec on unchanged data the same one).
     The trained-at time and the artifact bytes are deliberately left out.
     """
     content = {
@@ -161,6 +165,7 @@ def model_version(
         "label": trained.label,
         "weight": trained.weight,
         "code_version": code,
+        "spec_fingerprint": spec_fingerprint,
     }
     return hashlib.sha256(_canonical_json(content).encode()).hexdigest()[:16]
 
@@ -184,6 +189,7 @@ def registry_row(
     model_name: str,
     training_set: str,
     sampling_spec: Mapping[str, Any] | None = None,
+    spec_fingerprint: str | None = None,
     metrics: Mapping[str, Any] | None = None,
     negative_downsampling_rate: float | None = None,
     scoring_sql: Mapping[str, str] | None = None,
@@ -203,6 +209,8 @@ def registry_row(
         Name of the training-set model.
     sampling_spec : mapping, optional
         How the training set was sampled (method, fraction, seed, ...).
+    spec_fingerprint : str, optional
+        The ``spec_fingerprint`` of the ``ml_model_specs`` row the model was trained from.
     metrics : mapping, optional
         Summary metrics, e.g. from :func:`warehouse_ml.metrics.scalar_summary`.
     negative_downsampling_rate : float, optional
@@ -229,6 +237,7 @@ def registry_row(
             training_set=training_set,
             sampling_spec=sampling_spec,
             code=code,
+            spec_fingerprint=spec_fingerprint,
         ),
         "trained_at": when,
         "algorithm": trained.algorithm,
@@ -239,6 +248,7 @@ def registry_row(
         "weight_column": trained.weight,
         "training_set": training_set,
         "sampling_spec": _canonical_json(dict(sampling_spec or {})),
+        "spec_fingerprint": spec_fingerprint,
         "row_count": trained.row_count,
         "positive_count": trained.positive_count,
         "weight_sum": trained.weight_sum,

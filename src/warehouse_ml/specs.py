@@ -73,6 +73,12 @@ class ModelSpec:
         The SQL model the scorer scores.
     max_training_rows : int
         The most rows collected from the training set (and from each evaluation set).
+    random_state : int
+        Seed of the estimator (``ml_models.<model>.random_state``, else var ``ml_random_state``).
+    spec_fingerprint : str
+        Digest of the fields that determine the fitted model (computed in SQL, see
+        ``ml_model_specs``); stored in every registry row and hashed into its version, so
+        ``ml_current_model_versions`` resolves only versions trained from the current spec.
     """
 
     model_name: str
@@ -89,6 +95,8 @@ class ModelSpec:
     evaluation_sets: tuple[EvaluationSetSpec, ...]
     scoring_population: str
     max_training_rows: int
+    random_state: int
+    spec_fingerprint: str
 
     @property
     def recalibration_rate(self) -> float | None:
@@ -196,6 +204,15 @@ def from_row(row: Mapping[str, Any]) -> ModelSpec:
     max_rows = row.get("max_training_rows")
     if max_rows is None or int(max_rows) < 1 or int(max_rows) != max_rows:
         raise _error(model, "max_training_rows", f"must be a positive integer, got {max_rows!r}")
+    random_state = row.get("random_state")
+    if (
+        random_state is None
+        or isinstance(random_state, bool)
+        or random_state != random_state
+        or int(random_state) != random_state
+        or int(random_state) < 0
+    ):
+        raise _error(model, "random_state", f"must be an integer >= 0, got {random_state!r}")
     return ModelSpec(
         model_name=model,
         training_set=str(_text(row, model, "training_set")),
@@ -211,6 +228,8 @@ def from_row(row: Mapping[str, Any]) -> ModelSpec:
         evaluation_sets=tuple(evaluation_sets),
         scoring_population=str(_text(row, model, "scoring_population")),
         max_training_rows=int(max_rows),
+        random_state=int(random_state),
+        spec_fingerprint=str(_text(row, model, "spec_fingerprint")),
     )
 
 

@@ -126,3 +126,35 @@ def test_summary_missing_file(runner: CliRunner, tmp_path: Path):
     assert "does not exist" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "nope.duckdb").exists()
+
+
+def test_summary_lists_the_ml_layer_after_the_marts_without_dbt_scratch_tables(
+    runner: CliRunner, tmp_path: Path
+):
+    db = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(db))
+    for schema in ("staging", "marts", "ml"):
+        con.execute(f"create schema {schema}")
+    con.execute("create table staging.stg_ads__ads as select 1 as ad_id")
+    con.execute("create table marts.dim_ads as select 1 as ad_id")
+    con.execute("create table ml.ml_model_specs as select 'ctr' as model_name")
+    con.execute("create table ml.ctr_predictions as select range as id from range(3)")
+    con.execute("create table main.ml_ctr_model__dbt_tmp20260101 as select 1 as x")
+    con.close()
+
+    result = runner.invoke(main, ["summary", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    names = [line.split()[0] for line in result.stdout.splitlines() if "." in line.split(" ")[0]]
+    assert (
+        names[:5]
+        == [
+            "marts.dim_ads",
+            "ml.ctr_predictions",
+            "ml.ml_model_specs",
+            "staging.stg_ads__ads",
+        ][:5]
+    )
+    assert "__dbt_tmp" not in result.stdout
+    assert "ml (specs, registries, versions, scores): ml.ctr_predictions, ml.ml_model_specs" in (
+        result.stdout
+    )

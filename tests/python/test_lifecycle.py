@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from _ml_synthetic import churn_frame, impression_frame, spec_row
+from _ml_synthetic import churn_frame, impression_frame
+from _ml_synthetic import spec_row as synthetic_spec_row
 
 from warehouse_ml import churn, ctr, lifecycle, registry, specs
 from warehouse_ml.errors import (
@@ -19,6 +20,13 @@ from warehouse_ml.errors import (
     ModelVersionNotFoundError,
     SingleClassLabelError,
 )
+
+
+def spec_row(model_name: str = "churn", **overrides: object) -> dict[str, object]:
+    """``_ml_synthetic.spec_row`` with the ``random_state`` and ``spec_fingerprint`` columns."""
+    columns = {"random_state": 0, "spec_fingerprint": f"{model_name}-spec-0", **overrides}
+    return synthetic_spec_row(model_name, **columns)
+
 
 CHURN = specs.from_row(spec_row("churn"))
 CTR = specs.from_row(spec_row("ctr"))
@@ -66,7 +74,7 @@ def connection():
 @pytest.fixture(scope="module")
 def churn_registry(connection):
     return lifecycle.train_and_register(
-        CHURN, churn_relations(connection), random_state=0, trained_at=dt.datetime(2026, 1, 1)
+        CHURN, churn_relations(connection), trained_at=dt.datetime(2026, 1, 1)
     )
 
 
@@ -91,21 +99,39 @@ def test_churn_model_trains_on_the_train_split_and_evaluates_on_the_spec_sets(ch
 
 def test_unchanged_retrain_appends_nothing(connection, churn_registry):
     again = lifecycle.train_and_register(
-        CHURN, churn_relations(connection), random_state=0, registered=churn_registry
+        CHURN, churn_relations(connection), registered=churn_registry
     )
     assert again.num_rows == 0
     assert again.schema == registry.REGISTRY_SCHEMA
-    other_seed = lifecycle.train_and_register(
-        CHURN, churn_relations(connection), random_state=1, registered=churn_registry
+    other_seed = specs.from_row(spec_row("churn", random_state=1, spec_fingerprint="seed-1"))
+    reseeded = lifecycle.train_and_register(
+        other_seed, churn_relations(connection), registered=churn_registry
     )
-    assert other_seed.num_rows == 1
+    assert reseeded.num_rows == 1
+    assert reseeded["random_state"].to_pylist() == [1]  # the spec's seed
+
+
+def test_the_registry_row_carries_the_spec_fingerprint(churn_registry):
+    assert churn_registry["spec_fingerprint"].to_pylist() == [CHURN.spec_fingerprint]
+    assert churn_registry["random_state"].to_pylist() == [CHURN.random_state]
+
+
+def test_a_changed_spec_fingerprint_alone_gives_a_new_version(connection, churn_registry):
+    """Whatever the fingerprint covers that the fitted pipeline does not show still versions."""
+    changed = specs.from_row(spec_row("churn", spec_fingerprint="churn-spec-1"))
+    again = lifecycle.train_and_register(
+        changed, churn_relations(connection), registered=churn_registry
+    )
+    assert again.num_rows == 1
+    assert again["model_version"][0] != churn_registry["model_version"][0]
+    assert again["spec_fingerprint"].to_pylist() == ["churn-spec-1"]
 
 
 def test_refs_that_differ_from_the_spec_are_refused(connection):
     relations = churn_relations(connection)
     relations["fct_customer_churn_features"] = relations.pop("ml_churn_evaluation_out_of_time")
     with pytest.raises(ModelSpecError, match="missing: \\['ml_churn_evaluation_out_of_time'\\]"):
-        lifecycle.train_and_register(CHURN, relations, random_state=0)
+        lifecycle.train_and_register(CHURN, relations)
 
 
 def test_empty_and_single_class_training_sets_name_the_training_set(connection):
@@ -115,14 +141,10 @@ def test_empty_and_single_class_training_sets_name_the_training_set(connection):
     with pytest.raises(
         EmptyTrainingSetError, match="'trn_churn__cluster_sample \\(split = 'train'\\)'"
     ):
-        lifecycle.train_and_register(
-            CHURN, {**relations, "trn_churn__cluster_sample": empty}, random_state=0
-        )
+        lifecycle.train_and_register(CHURN, {**relations, "trn_churn__cluster_sample": empty})
     single = tables(connection, single=frame.assign(is_churned=False))["single"]
     with pytest.raises(SingleClassLabelError, match="trn_churn__cluster_sample"):
-        lifecycle.train_and_register(
-            CHURN, {**relations, "trn_churn__cluster_sample": single}, random_state=0
-        )
+        lifecycle.train_and_register(CHURN, {**relations, "trn_churn__cluster_sample": single})
 
 
 def test_registered_metrics_is_long_format(churn_registry):
@@ -180,7 +202,7 @@ def ctr_case(connection):
         trn_ctr__recent_sample=population[keep],
         ml_ctr_evaluation_day=population[last_day],
     )
-    ctr_registry = lifecycle.train_and_register(CTR, relations, random_state=0)
+    ctr_registry = lifecycle.train_and_register(CTR, relations)
     return population, keep, last_day, ctr_registry
 
 

@@ -42,6 +42,7 @@ def row_for(trained, when=datetime(2026, 1, 1), **kwargs):
         "model_name": "churn",
         "training_set": "trn_churn",
         "sampling_spec": SAMPLING,
+        "spec_fingerprint": "spec-0",
         "code": "test-code",
     }
     options.update(kwargs)
@@ -68,6 +69,7 @@ def test_row_describes_the_model(trained, frame):
     assert features[2] == {"name": "segment", "type": "categorical", "dtype": "string"}
     assert features[3] == {"name": "hour", "type": "categorical", "dtype": "bigint"}
     assert json.loads(row["sampling_spec"]) == SAMPLING
+    assert row["spec_fingerprint"] == "spec-0"
     assert json.loads(row["metrics"]) == {"holdout": {"roc_auc": 0.8}}
     assert row["artifact_sha256"] == hashlib.sha256(row["artifact"]).hexdigest()
     assert "scikit-learn" in json.loads(row["library_versions"])
@@ -89,6 +91,7 @@ def test_a_change_gives_a_new_version(trained, frame):
     assert row_for(trained, sampling_spec={**SAMPLING, "seed": 1})["model_version"] != base
     assert row_for(trained, code="other-code")["model_version"] != base
     assert row_for(trained, training_set="trn_other")["model_version"] != base
+    assert row_for(trained, spec_fingerprint="spec-1")["model_version"] != base
 
 
 def test_code_version_covers_every_module_that_can_change_a_model(monkeypatch):

@@ -7,10 +7,17 @@ import json
 import duckdb
 import pyarrow as pa
 import pytest
-from _ml_synthetic import CHURN_CATEGORICAL, CHURN_NUMERIC, spec_row
+from _ml_synthetic import CHURN_CATEGORICAL, CHURN_NUMERIC
+from _ml_synthetic import spec_row as synthetic_spec_row
 
 from warehouse_ml import specs
 from warehouse_ml.errors import ModelSpecError
+
+
+def spec_row(model_name: str = "churn", **overrides: object) -> dict[str, object]:
+    """``_ml_synthetic.spec_row`` with the ``random_state`` and ``spec_fingerprint`` columns."""
+    columns = {"random_state": 0, "spec_fingerprint": f"{model_name}-spec-0", **overrides}
+    return synthetic_spec_row(model_name, **columns)
 
 
 def test_a_row_parses_into_a_spec():
@@ -30,8 +37,10 @@ def test_a_row_parses_into_a_spec():
         "ml_churn_evaluation_out_of_time",
     )
     assert spec.recalibration_rate is None
-    ctr = specs.from_row(spec_row("ctr"))
+    assert spec.random_state == 0 and spec.spec_fingerprint == "churn-spec-0"
+    ctr = specs.from_row(spec_row("ctr", random_state=7))
     assert ctr.weight_column is None and ctr.recalibration_rate == 0.2
+    assert ctr.random_state == 7
 
 
 @pytest.mark.parametrize(
@@ -51,6 +60,10 @@ def test_a_row_parses_into_a_spec():
             "field 'evaluation_sets'.*unique",
         ),
         ("numeric_features", json.dumps(["segment"]), "field .numeric_features/categorical_"),
+        ("random_state", None, "field 'random_state'.*integer >= 0"),
+        ("random_state", -1, "field 'random_state'.*integer >= 0"),
+        ("random_state", 1.5, "field 'random_state'.*integer >= 0"),
+        ("spec_fingerprint", None, "field 'spec_fingerprint'.*is missing"),
     ],
 )
 def test_a_bad_field_is_named_with_its_model(field, value, message):

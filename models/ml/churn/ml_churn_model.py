@@ -11,7 +11,6 @@ def model(dbt, session):
             "trn_churn__cluster_sample": dbt.ref("trn_churn__cluster_sample"),
             "ml_churn_evaluation_out_of_time": dbt.ref("ml_churn_evaluation_out_of_time"),
         },
-        random_state=int(dbt.config.get("ml_random_state")),
         registered=session.sql(f"select * from {dbt.this}") if dbt.is_incremental else None,
     )
     return engine.to_engine_table(session, registry)  # a Spark DataFrame on Spark

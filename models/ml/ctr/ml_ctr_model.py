@@ -11,7 +11,6 @@ def model(dbt, session):
             "trn_ctr__recent_sample": dbt.ref("trn_ctr__recent_sample"),
             "ml_ctr_evaluation_day": dbt.ref("ml_ctr_evaluation_day"),
         },
-        random_state=int(dbt.config.get("ml_random_state")),
         registered=session.sql(f"select * from {dbt.this}") if dbt.is_incremental else None,
     )
     return engine.to_engine_table(session, registry)  # a Spark DataFrame on Spark
