@@ -11,16 +11,13 @@ append-only and idempotent, so the third build appends nothing and the newest ve
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
+import _dbt as dbt
 import duckdb
 import pytest
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-DBT = Path(sys.executable).with_name("dbt")
 SCORERS = ["+ctr_predictions", "+ctr_impression_scores"]
 OTHER_WINDOWS = {"ctr_rolling_windows_days": [3, 14]}
 
@@ -29,23 +26,12 @@ def run_dbt(
     work_dir: Path, raw_dir: Path, dbt_vars: dict[str, object], select: list[str]
 ) -> subprocess.CompletedProcess[str]:
     """``dbt build --select <select>`` (no unit tests) into ``work_dir``'s DuckDB."""
-    env = {
-        **os.environ,
-        "WAREHOUSE_ML_DUCKDB_PATH": str(work_dir / "warehouse.duckdb"),
-        "WAREHOUSE_ML_THREADS": "2",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-    }
-    command = [
-        str(DBT), "build",
-        "--profiles-dir", str(PROJECT_DIR / "profiles"), "--project-dir", str(PROJECT_DIR),
-        "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
-        "--vars", json.dumps({"raw_data_path": str(raw_dir), **dbt_vars}),
-        "--exclude", "test_type:unit", "--indirect-selection", "cautious",
-        "--select", *select,
-    ]  # fmt: skip
-    return subprocess.run(
-        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
+    return dbt.run_dbt(
+        "build",
+        work_dir,
+        {"raw_data_path": str(raw_dir), **dbt_vars},
+        args=["--exclude", "test_type:unit", "--indirect-selection", "cautious", "--select"]
+        + select,
     )
 
 
