@@ -1,20 +1,6 @@
 {#- churn_feature_windows(): the churn_feature_windows_days var, checked: a non-empty list of positive whole days. -#}
 {% macro churn_feature_windows() -%}
-    {%- set windows = var('churn_feature_windows_days') -%}
-    {%- if windows is string or windows is not iterable or windows | length == 0 -%}
-        {{ exceptions.raise_compiler_error("churn_feature_windows_days must be a non-empty list of positive whole days, got " ~ windows) }}
-    {%- endif -%}
-    {%- set checked = [] -%}
-    {%- for window in windows -%}
-        {%- if window is not number or window | int != window or window < 1 -%}
-            {{ exceptions.raise_compiler_error("churn_feature_windows_days must be a non-empty list of positive whole days, got " ~ windows) }}
-        {%- endif -%}
-        {%- do checked.append(window | int) -%}
-    {%- endfor -%}
-    {%- if checked | unique | list | length != checked | length -%}
-        {{ exceptions.raise_compiler_error("churn_feature_windows_days must not repeat a window, got " ~ windows) }}
-    {%- endif -%}
-    {{ return(checked) }}
+    {{ return(warehouse_ml.windows_days_var('churn_feature_windows_days')) }}
 {%- endmacro %}
 
 

@@ -93,26 +93,15 @@
         'negative_downsampling_rate': negative_downsampling_rate,
         'random_state': random_state | int,
     } -%}
-    {{ return({
-        'model_name': model_name,
+    {%- set spec_row = determining.copy() -%}
+    {%- do spec_row.update({
         'feature_set': spec.feature_set,
-        'training_set': spec.training_set,
-        'label': spec.label,
-        'weight_column': spec.weight_column,
-        'key_columns': spec.key_columns | list,
-        'numeric_features': features.numeric,
-        'categorical_features': features.categorical,
-        'algorithm': spec.algorithm,
-        'params': spec.params,
-        'calibration': spec.calibration,
-        'negative_downsampling_rate': negative_downsampling_rate,
-        'sampling_spec': sampling_spec,
         'evaluation_sets': spec.evaluation_sets | list,
         'scoring_population': spec.scoring_population,
         'max_training_rows': spec.max_training_rows | int,
-        'random_state': random_state | int,
         'spec_fingerprint': local_md5(tojson(determining, sort_keys=true)),
-    }) }}
+    }) -%}
+    {{ return(spec_row) }}
 {%- endmacro %}
 
 
