@@ -4,7 +4,12 @@ from warehouse_ml import engine, lifecycle, specs
 
 
 def model(dbt, session):
-    dbt.config(materialized="incremental", incremental_strategy="append")
+    # A registry built by an earlier release gains the newer columns (its old rows keep nulls).
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="append",
+        on_schema_change="append_new_columns",
+    )
     registry = lifecycle.train_and_register(
         specs.from_table(dbt.ref("ml_model_specs"), "churn"),
         {
