@@ -1,8 +1,8 @@
 """A changed windows var changes the marts, the model spec and the registry's features.
 
 Each test builds the project on the small generated data set with one windows var changed, in a
-throw-away DuckDB and target path: first the spec and what it reads (``+ml_model_specs`` and the
-populations), then the model itself on the same database (``ml_ctr_model`` / ``ml_churn_model``).
+throw-away DuckDB and target path: the whole project, every data and unit test, with nothing else
+edited; then the marts, the spec, the registry and the scores are read.
 """
 
 from __future__ import annotations
@@ -15,24 +15,12 @@ import duckdb
 import pytest
 
 
-def dbt_build(work_dir: Path, dbt_vars: dict[str, object], select: list[str]) -> str:
-    """Run ``dbt build --select <select>`` with ``dbt_vars`` in ``work_dir``; return its output.
+def dbt_build(work_dir: Path, dbt_vars: dict[str, object]) -> str:
+    """Run a whole ``dbt build`` (every model, data test and unit test) with ``dbt_vars``.
 
-    Fails the test unless dbt exits 0 and reports 0 errors.
+    Fails the test unless dbt exits 0 and reports 0 errors; returns its output.
     """
-    done = dbt.run_dbt(
-        "build",
-        work_dir,
-        dbt_vars,
-        args=[
-            "--exclude",
-            "test_type:unit",
-            "--indirect-selection",
-            "cautious",
-            "--select",
-            *select,
-        ],
-    )
+    done = dbt.run_dbt("build", work_dir, dbt_vars)
     output = dbt.output_of(done)
     assert done.returncode == 0, output[-6000:]
     assert "ERROR=0" in output, output[-6000:]
@@ -81,26 +69,33 @@ def registry_features(connection: duckdb.DuckDBPyConnection, registry: str) -> l
     return [feature["name"] if isinstance(feature, dict) else feature for feature in parsed]
 
 
+def scored_versions(connection: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, set]:
+    """The model versions each score table holds (a table with no rows gives an empty set)."""
+    return {
+        table: {
+            row[0]
+            for row in connection.execute(
+                f"select distinct model_version from ml.{table}"  # noqa: S608
+            ).fetchall()
+        }
+        for table in tables
+    }
+
+
 @pytest.fixture(scope="module")
 def ctr_windows_3_14(small_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database built with ``ctr_rolling_windows_days: [3, 14]`` up to the CTR spec."""
+    """The whole project built with ``ctr_rolling_windows_days: [3, 14]``."""
     work_dir = tmp_path_factory.mktemp("ctr_windows")
-    dbt_build(
-        work_dir,
-        {"raw_data_path": str(small_raw_dir), "ctr_rolling_windows_days": [3, 14]},
-        ["+ml_model_specs", "ml_ctr_scoring_population", "ml_ctr_evaluation_day"],
-    )
+    dbt_build(work_dir, {"raw_data_path": str(small_raw_dir), "ctr_rolling_windows_days": [3, 14]})
     return work_dir
 
 
 @pytest.fixture(scope="module")
 def churn_windows_30_60(small_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database built with ``churn_feature_windows_days: [30, 60]`` up to the churn spec."""
+    """The whole project built with ``churn_feature_windows_days: [30, 60]``."""
     work_dir = tmp_path_factory.mktemp("churn_windows")
     dbt_build(
-        work_dir,
-        {"raw_data_path": str(small_raw_dir), "churn_feature_windows_days": [30, 60]},
-        ["+ml_model_specs", "ml_churn_scoring_population", "ml_churn_evaluation_out_of_time"],
+        work_dir, {"raw_data_path": str(small_raw_dir), "churn_feature_windows_days": [30, 60]}
     )
     return work_dir
 
@@ -173,14 +168,14 @@ def test_ctr_windows_reach_marts_and_spec(ctr_windows_3_14: Path) -> None:
         assert "transaction_count_365d" in spec_features(connection, "churn")
 
 
-def test_ctr_windows_reach_registry(ctr_windows_3_14: Path, small_raw_dir: Path) -> None:
-    dbt_build(
-        ctr_windows_3_14,
-        {"raw_data_path": str(small_raw_dir), "ctr_rolling_windows_days": [3, 14]},
-        ["ml_ctr_model"],
-    )
+def test_ctr_windows_reach_registry_and_scores(ctr_windows_3_14: Path) -> None:
     with duckdb.connect(str(ctr_windows_3_14 / "warehouse.duckdb"), read_only=True) as connection:
         features = registry_features(connection, "ml_ctr_model")
+        scored = scored_versions(connection, ["ctr_predictions", "ctr_impression_scores"])
+        (version,) = connection.execute(
+            "select model_version from ml.ml_current_model_versions where model_name = 'ctr'"
+        ).fetchone()
+    assert scored == {"ctr_predictions": {version}, "ctr_impression_scores": {version}}
     assert set(CTR_NEW) <= set(features)
     assert not [name for name in features if name.endswith(("_7d", "_28d"))]
 
@@ -216,14 +211,14 @@ def test_churn_windows_reach_marts_and_spec(churn_windows_30_60: Path) -> None:
         assert "ad_previous_impressions_28d" in spec_features(connection, "ctr")
 
 
-def test_churn_windows_reach_registry(churn_windows_30_60: Path, small_raw_dir: Path) -> None:
-    dbt_build(
-        churn_windows_30_60,
-        {"raw_data_path": str(small_raw_dir), "churn_feature_windows_days": [30, 60]},
-        ["ml_churn_model"],
-    )
+def test_churn_windows_reach_registry_and_scores(churn_windows_30_60: Path) -> None:
     database = str(churn_windows_30_60 / "warehouse.duckdb")
     with duckdb.connect(database, read_only=True) as connection:
         features = registry_features(connection, "ml_churn_model")
+        scored = scored_versions(connection, ["churn_scores"])
+        (version,) = connection.execute(
+            "select model_version from ml.ml_current_model_versions where model_name = 'churn'"
+        ).fetchone()
+    assert scored == {"churn_scores": {version}}
     assert set(CHURN_NEW) <= set(features)
     assert not [name for name in features if name.endswith(("_90d", "_180d", "_365d"))]
