@@ -8,7 +8,8 @@ these functions (duck-typed: neither duckdb nor pyspark is imported at module le
 - :func:`detect_engine` / :func:`frame_engine` say which engine an object belongs to.
 - :func:`collect` is the one door to the driver: a bounded table as Arrow, refused when larger
   than the caller allows (training sets, evaluation sets, registries, per-ad aggregates).
-- :func:`where` keeps the rows whose column equals a value, filtered by the engine.
+- :func:`where` keeps the rows whose column equals a value, filtered by the engine;
+  :func:`select` keeps some columns.
 - :func:`score` scores every row with a registered model: a streamed Arrow reader on DuckDB,
   ``mapInPandas`` on Spark; nothing is collected. :func:`map_batches` is its engine half.
 - :func:`query` runs one SQL text over a lazy table on either engine (ranks, aggregates).
@@ -188,6 +189,27 @@ def where(frame: Any, column: str, value: Any) -> Any:
         return frame.filter(frame[column] == value)
     quoted = '"' + column.replace('"', '""') + '"'
     return frame.filter(f"{quoted} = {_sql_literal(value)}")
+
+
+def select(frame: Any, names: Sequence[str]) -> Any:
+    """The columns ``names`` of ``frame``, projected by the engine (lazily on DuckDB and Spark).
+
+    Raises
+    ------
+    KeyError
+        If a column is not in ``frame``.
+    """
+    names = list(names)
+    missing = [name for name in names if name not in columns(frame)]
+    if missing:
+        raise KeyError(f"columns {missing} not found (columns: {columns(frame)})")
+    if isinstance(frame, pd.DataFrame):
+        return frame[names]
+    if isinstance(frame, pa.Table):
+        return frame.select(names)
+    if frame_engine(frame) == "spark":
+        return frame.select(*names)
+    return frame.project(", ".join('"' + name.replace('"', '""') + '"' for name in names))
 
 
 def map_batches(
