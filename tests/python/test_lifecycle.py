@@ -134,6 +134,20 @@ def test_refs_that_differ_from_the_spec_are_refused(connection):
         lifecycle.train_and_register(CHURN, relations)
 
 
+def test_evaluation_split_on_a_relation_without_split_names_model_set_and_column(connection):
+    relations = churn_relations(connection)
+    sample = churn_frame(dates=3).drop(columns=["split"])
+    no_split = tables(connection, no_split_sample=sample)["no_split_sample"]
+    with pytest.raises(
+        ModelSpecError,
+        match=(
+            "model 'churn', evaluation set 'holdout': split 'holdout' needs a 'split' column, "
+            "which relation 'trn_churn__cluster_sample' lacks"
+        ),
+    ):
+        lifecycle.train_and_register(CHURN, {**relations, "trn_churn__cluster_sample": no_split})
+
+
 def test_empty_and_single_class_training_sets_name_the_training_set(connection):
     relations = churn_relations(connection)
     frame = churn_frame(customers=20, dates=1)
