@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -188,6 +189,26 @@ def test_churn_scores_rank_exactly_the_population_given(connection, churn_regist
     assert top >= result[result["risk_decile"] == 2]["churn_probability"].max()
     assert (result["model_version"] == version).all()
     assert result["scored_at"].iloc[0] == pd.Timestamp("2026-01-01")
+
+
+def test_churn_risk_deciles_carry_the_spec_key_columns(connection, churn_registry):
+    population = churn_frame(seed=5).drop(columns=["is_churned", "split", "sample_weight"])
+    population = population.rename(columns={"customer_id": "account_id"})
+    relations = tables(connection, ml_churn_scoring_population=population)
+    spec = dataclasses.replace(CHURN, key_columns=("account_id", "observation_date"))
+    version = churn_registry["model_version"][0].as_py()
+    result = churn.churn_scores(
+        connection, spec, relations, churn_registry, versions_table(("churn", version))
+    ).df()
+    assert list(result.columns[:3]) == ["account_id", "observation_date", "churn_probability"]
+    assert "customer_id" not in result.columns
+    assert result["risk_decile"].value_counts().sort_index().tolist() == [160] * 10
+
+
+@pytest.mark.parametrize("keys", [(), ("customer id",)])
+def test_churn_risk_deciles_refuse_keys_that_are_not_identifiers(keys):
+    with pytest.raises(ModelSpecError, match="plain identifiers"):
+        churn.risk_deciles_sql(keys)
 
 
 def test_scorers_use_the_version_of_ml_current_model_versions(connection, churn_registry):
