@@ -212,7 +212,7 @@ def registry_row(
     spec_fingerprint : str, optional
         The ``spec_fingerprint`` of the ``ml_model_specs`` row the model was trained from.
     metrics : mapping, optional
-        Summary metrics, e.g. from :func:`warehouse_ml.metrics.scalar_summary`.
+        Summary metrics, e.g. ``{"rows": <long-format rows of metrics.evaluate>}``.
     negative_downsampling_rate : float, optional
         Set when predictions must be recalibrated at scoring time.
     scoring_sql : mapping, optional
