@@ -112,7 +112,7 @@ def run_path(
     import duckdb
     import pandas as pd
 
-    from warehouse_ml import registry, scoring, sql_compile, training
+    from warehouse_ml import engine, registry, scoring, sql_compile, training
 
     con = duckdb.connect(str(database))
     con.execute(f"set threads = {threads}")
@@ -122,7 +122,9 @@ def run_path(
     # capped at 256MB, 586 and 589 MiB.
     con.execute(f"set memory_limit = '{memory_limit}'")
     con.execute("drop table if exists scores")
-    model = registry.load_model(con.sql("select * from ml_registry"), "bench_ctr")
+    registered = con.sql("select * from ml_registry")
+    ((version,),) = con.sql("select model_version from ml_registry").fetchall()
+    model = registry.load_model(registered, "bench_ctr", version)
     baseline_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     keys = "impression_id"
     started = time.perf_counter()
@@ -137,7 +139,7 @@ def run_path(
         con.execute("create table scores as select * from scores_frame")
     elif path in ("streaming", "streaming_sklearn"):
         reader = scoring.score_reader(
-            scoring.duckdb_reader(con, "select * from population", batch_size),
+            engine.duckdb_reader(con, "select * from population", batch_size),
             model,
             key_columns=[keys],
             method="auto" if path == "streaming" else "sklearn",

@@ -6,28 +6,47 @@ Training is the generic flow (:func:`warehouse_ml.lifecycle.train_and_register` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from warehouse_ml import engine, lifecycle
+from warehouse_ml.errors import ModelSpecError
 from warehouse_ml.specs import ModelSpec
 
 PROBABILITY_COLUMN = "churn_probability"
 
-RISK_DECILES_SQL = f"""
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def risk_deciles_sql(key_columns: Sequence[str]) -> str:
+    """The SQL ranking the scored population: decile 1 holds the tenth most likely to churn.
+
+    One SQL text, run by DuckDB and by Spark over :data:`engine.TABLE_PLACEHOLDER`. Ties are
+    broken by the key columns (the spec's ``key_columns``), in order.
+
+    Raises
+    ------
+    ModelSpecError
+        If there are no key columns or one is not a plain identifier.
+    """
+    keys = list(key_columns)
+    if not keys or not all(_IDENTIFIER.match(key) for key in keys):
+        raise ModelSpecError(
+            f"churn risk deciles need key columns that are plain identifiers, got {keys!r}; "
+            "set key_columns of var('ml_models').churn in dbt_project.yml"
+        )
+    key_list = "".join(f"    {key},\n" for key in keys)
+    return f"""
 select
-    customer_id,
-    observation_date,
-    {PROBABILITY_COLUMN},
-    cast(ntile(10) over (order by {PROBABILITY_COLUMN} desc, customer_id) as integer)
+{key_list}    {PROBABILITY_COLUMN},
+    cast(ntile(10) over (order by {PROBABILITY_COLUMN} desc, {", ".join(keys)}) as integer)
         as risk_decile,
     model_version,
     scored_at
 from {engine.TABLE_PLACEHOLDER}
 """
-"""Ranks the scored population: decile 1 holds the tenth most likely to churn (ties by id).
-One SQL text, run by DuckDB and by Spark."""
 
 
 def churn_scores(
@@ -55,8 +74,8 @@ def churn_scores(
     Returns
     -------
     DuckDB relation or Spark DataFrame
-        customer_id, observation_date, churn_probability, risk_decile, model_version,
-        scored_at; streamed (nothing collected).
+        The spec's key columns (customer_id, observation_date), churn_probability,
+        risk_decile, model_version, scored_at; streamed (nothing collected).
     """
     scored = lifecycle.score(
         session,
@@ -67,4 +86,4 @@ def churn_scores(
         probability_column=PROBABILITY_COLUMN,
         scored_at=scored_at,
     )
-    return engine.query(session, scored, RISK_DECILES_SQL)
+    return engine.query(session, scored, risk_deciles_sql(spec.key_columns))

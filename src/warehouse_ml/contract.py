@@ -4,7 +4,9 @@ The contract is the sources yml (every table's columns and their declared ``data
 user columns of the ``extra_customer_columns`` / ``extra_impression_columns`` vars
 (``{column: numeric | categorical}``). The check reads Parquet file schemas only (the footer, no
 data) and compares type *families*, so any integer width fits a declared BIGINT and a
-time-zone-aware timestamp fits a declared TIMESTAMP (staging converts it to UTC).
+time-zone-aware timestamp fits a declared TIMESTAMP (staging converts it to UTC). A raw path
+with a URI scheme (``s3a://``, ``gs://``, ``hdfs://``, ``file://``) is read through
+``pyarrow.fs``; a plain path is a local folder.
 
 dbt calls :func:`check_raw_contract_json` through a SQL function of the same engine session
 (:data:`CHECK_FUNCTION`), registered by the dbt-duckdb plugin (``warehouse_ml.duckdb_plugin``) and
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 CHECK_FUNCTION = "warehouse_ml_check_raw_contract"
@@ -65,7 +68,11 @@ _DECLARED_FAMILIES: dict[str, str] = {
 }  # fmt: skip
 
 _SPARK_TYPES = {INTEGER: "bigint", FLOATING_POINT: "double", TEXT: "string"}
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+"""An extra column's name: the rule of macros/staging/extra_columns.sql, which staging applies."""
+_URI = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
+_SCHEME_ALIASES = {"s3a": "s3", "s3n": "s3"}
+"""Hadoop's names for S3 (what Spark users pass) -> the scheme pyarrow opens."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +253,7 @@ def _extra_roles(table: TableContract) -> tuple[dict[str, str], list[Problem]]:
     roles: dict[str, str] = {}
     problems: list[Problem] = []
     for column, role in value.items():
-        if not _IDENTIFIER.match(str(column)):
+        if not _IDENTIFIER.match(str(column).lower()):
             problems.append(
                 Problem(
                     location=f"var {var}",
@@ -269,6 +276,17 @@ def _extra_roles(table: TableContract) -> tuple[dict[str, str], list[Problem]]:
                     ),
                 )
             )
+        elif not _IDENTIFIER.match(column):
+            problems.append(
+                Problem(
+                    location=f"var {var}",
+                    column=str(column),
+                    message=(
+                        f"var {var}: column name '{column}' is not lowercase. Fix: list it as "
+                        f"'{str(column).lower()}' (file columns match case-insensitively)."
+                    ),
+                )
+            )
         elif role not in ROLE_FAMILIES:
             problems.append(
                 Problem(
@@ -286,17 +304,76 @@ def _extra_roles(table: TableContract) -> tuple[dict[str, str], list[Problem]]:
     return roles, problems
 
 
-def _parquet_files(folder: Path) -> list[Path]:
-    """The Parquet files directly in ``folder``, sorted by name (none if it does not exist)."""
-    if not folder.is_dir():
+class UnreadableRawPathError(Exception):
+    """The raw path names a file system the check cannot open or list."""
+
+
+def _open_root(raw_path: str, base_dir: str | Path | None) -> tuple[pafs.FileSystem, str]:
+    """The file system and root folder of ``raw_path``.
+
+    A path with a URI scheme (``s3a://bucket/raw``, ``gs://...``, ``hdfs://...``,
+    ``file:///...``) is opened with :meth:`pyarrow.fs.FileSystem.from_uri` (``s3a`` and
+    ``s3n`` read as ``s3``); any other path is local, relative to ``base_dir`` when given.
+
+    Raises
+    ------
+    UnreadableRawPathError
+        If pyarrow cannot open the scheme.
+    """
+    shown_root = raw_path.rstrip("/") or "/"
+    match = _URI.match(shown_root)
+    if match is None:
+        root = Path(shown_root)
+        if base_dir is not None and not root.is_absolute():
+            root = Path(base_dir) / root
+        return pafs.LocalFileSystem(), str(root)
+    scheme = match["scheme"].lower()
+    uri = _SCHEME_ALIASES.get(scheme, scheme) + shown_root[len(match["scheme"]) :]
+    try:
+        filesystem, root = pafs.FileSystem.from_uri(uri)
+    except (pa.ArrowException, OSError, ValueError) as error:
+        raise UnreadableRawPathError(str(error)) from error
+    return filesystem, root.rstrip("/") or "/"
+
+
+def _parquet_files(filesystem: pafs.FileSystem, folder: str) -> list[str]:
+    """The Parquet files directly in ``folder``, sorted by name (none if it does not exist).
+
+    Raises
+    ------
+    UnreadableRawPathError
+        If the file system refuses the listing (no access, no such bucket, ...).
+    """
+    selector = pafs.FileSelector(folder, allow_not_found=True, recursive=False)
+    try:
+        infos = filesystem.get_file_info(selector)
+    except NotADirectoryError:
         return []
-    return sorted(path for path in folder.glob("*.parquet") if path.is_file())
+    except (pa.ArrowException, OSError) as error:
+        raise UnreadableRawPathError(str(error)) from error
+    return sorted(
+        info.path
+        for info in infos
+        if info.type == pafs.FileType.File and info.base_name.endswith(".parquet")
+    )
 
 
-def _file_schema(path: Path) -> dict[str, pa.DataType]:
+def _file_schema(filesystem: pafs.FileSystem, path: str) -> dict[str, pa.DataType]:
     """The file's columns (lowercased names) and Arrow types, read from the Parquet footer."""
-    schema = pq.read_schema(path)
+    schema = pq.read_schema(path, filesystem=filesystem)
     return {field.name.lower(): field.type for field in schema}
+
+
+def _unreadable(shown_root: str, error: UnreadableRawPathError) -> Problem:
+    return Problem(
+        location=shown_root,
+        message=(
+            f"Raw data could not be read: the contract check could not open raw_data_path "
+            f"'{shown_root}' ({error}).\nFix: use a local folder or a URI pyarrow can open "
+            "(file://, s3:// or s3a://, gs://, hdfs:// with its libraries and credentials), or "
+            f"check the path and your access to it. See {CONTRACT_DOC}."
+        ),
+    )
 
 
 def _check_file(
@@ -384,6 +461,8 @@ def check_raw_contract(
     ----------
     raw_path : str
         The raw folder as the user gave it (the ``raw_data_path`` var); messages show it as is.
+        A local path, or a URI of any file system pyarrow opens (``file://``, ``s3://`` and
+        Hadoop's ``s3a://``, ``gs://``, ``hdfs://``).
     tables : sequence of TableContract
         The tables to check, in the order problems are reported.
     base_dir : str or Path, optional
@@ -393,13 +472,18 @@ def check_raw_contract(
     -------
     list of Problem
         Empty when the data fits. When no table has a Parquet file, one problem: the raw data
-        was not found (the path is wrong or the data not generated).
+        was not found (the path is wrong or the data not generated). When the path's file
+        system cannot be opened or listed, one problem saying so.
     """
     shown_root = raw_path.rstrip("/") or "/"
-    root = Path(shown_root)
-    if base_dir is not None and not root.is_absolute():
-        root = Path(base_dir) / root
-    files = {table.identifier: _parquet_files(root / table.identifier) for table in tables}
+    try:
+        filesystem, root = _open_root(raw_path, base_dir)
+        files = {
+            table.identifier: _parquet_files(filesystem, f"{root.rstrip('/')}/{table.identifier}")
+            for table in tables
+        }
+    except UnreadableRawPathError as error:
+        return [_unreadable(shown_root, error)]
     if not any(files.values()):
         names = ", ".join(table.identifier for table in tables)
         return [
@@ -444,9 +528,9 @@ def check_raw_contract(
                 )
             )
         for path in files[table.identifier]:
-            shown = folder + path.name
+            shown = folder + path.rsplit("/", 1)[-1]
             try:
-                types = _file_schema(path)
+                types = _file_schema(filesystem, path)
             except (pa.ArrowException, OSError) as error:
                 problems.append(
                     Problem(
@@ -480,7 +564,9 @@ def contract_message(raw_path: str, problems: Sequence[Problem]) -> str:
     """
     if not problems:
         return ""
-    if len(problems) == 1 and problems[0].message.startswith("Raw data not found"):
+    if len(problems) == 1 and problems[0].message.startswith(
+        ("Raw data not found", "Raw data could not be read")
+    ):
         return problems[0].message
     shown_root = raw_path.rstrip("/") or "/"
     lines = "\n  - ".join(problem.message for problem in problems)
@@ -540,16 +626,22 @@ def extra_column_types(
         file lacks, or whose family fits no Spark type here, is left out (the contract check
         reports it).
     """
-    root = Path(raw_path.rstrip("/") or "/")
-    if base_dir is not None and not root.is_absolute():
-        root = Path(base_dir) / root
+    try:
+        filesystem, root = _open_root(raw_path, base_dir)
+    except UnreadableRawPathError:
+        return {}  # the contract check reports it
     result: dict[str, dict[str, str]] = {}
     for table in tables:
         roles, _ = _extra_roles(table)
-        files = _parquet_files(root / table.identifier)
-        if not roles or not files:
+        if not roles:
             continue
-        types = _file_schema(files[0])
+        try:
+            files = _parquet_files(filesystem, f"{root.rstrip('/')}/{table.identifier}")
+        except UnreadableRawPathError:
+            return {}
+        if not files:
+            continue
+        types = _file_schema(filesystem, files[0])
         spark_types = {
             column: _SPARK_TYPES[arrow_family(types[column.lower()])]
             for column in roles

@@ -92,7 +92,13 @@ def fit_beta_prior_details(
     min_ads: int = MIN_ADS,
     fallback_strength: float = FALLBACK_PRIOR_STRENGTH,
 ) -> BetaPriorFit:
-    """Fit a Beta prior like :func:`fit_beta_prior` and also say how many ads and which path.
+    """Fit a Beta(alpha, beta) prior to ads' CTRs by the method of moments.
+
+    The observed variance of the ads' CTRs is corrected for binomial noise,
+    ``var_true = var_obs - mean(p * (1 - p) / n)``, before the moments are matched. If
+    ``var_true <= 0`` (or too large for any Beta distribution) a weak prior worth
+    ``fallback_strength`` impressions, centred on the pooled CTR, is returned instead, and the
+    result says so (``is_fallback``).
 
     Parameters
     ----------
@@ -114,6 +120,12 @@ def fit_beta_prior_details(
     ------
     ValueError
         If the counts are invalid, or fewer than ``min_ads`` ads have ``min_impressions``.
+
+    Examples
+    --------
+    >>> fit = fit_beta_prior_details([1, 5, 10, 3], [100, 100, 100, 100], min_impressions=50)
+    >>> round(fit.alpha / (fit.alpha + fit.beta), 4), fit.ads_used, fit.is_fallback
+    (0.0475, 4, False)
     """
     if min_ads < 2:
         raise ValueError(f"min_ads must be at least 2 to estimate a variance, got {min_ads}")
@@ -147,58 +159,6 @@ def fit_beta_prior_details(
         ads_used,
         True,
     )
-
-
-def fit_beta_prior(
-    clicks: ArrayLike,
-    impressions: ArrayLike,
-    min_impressions: int,
-    *,
-    min_ads: int = MIN_ADS,
-    fallback_strength: float = FALLBACK_PRIOR_STRENGTH,
-) -> tuple[float, float]:
-    """Fit a Beta(alpha, beta) prior to ads' CTRs by the method of moments.
-
-    The observed variance of the ads' CTRs is corrected for binomial noise,
-    ``var_true = var_obs - mean(p * (1 - p) / n)``, before the moments are matched. If
-    ``var_true <= 0`` (or too large for any Beta distribution) a weak prior worth
-    ``fallback_strength`` impressions, centred on the pooled CTR, is returned instead.
-
-    Parameters
-    ----------
-    clicks, impressions : array-like of shape (n_ads,)
-        Total clicks and impressions of each ad.
-    min_impressions : int
-        Ads with fewer impressions are ignored.
-    min_ads : int, default MIN_ADS
-        Fewest ads, after the ``min_impressions`` filter, that the fit accepts.
-    fallback_strength : float, default FALLBACK_PRIOR_STRENGTH
-        alpha + beta of the fallback prior.
-
-    Returns
-    -------
-    tuple of float
-        ``(alpha, beta)``, both strictly positive.
-
-    Raises
-    ------
-    ValueError
-        If the counts are invalid, or fewer than ``min_ads`` ads have ``min_impressions``.
-
-    Examples
-    --------
-    >>> alpha, beta = fit_beta_prior([1, 5, 10, 3], [100, 100, 100, 100], min_impressions=50)
-    >>> round(alpha / (alpha + beta), 4)
-    0.0475
-    """
-    fit = fit_beta_prior_details(
-        clicks,
-        impressions,
-        min_impressions,
-        min_ads=min_ads,
-        fallback_strength=fallback_strength,
-    )
-    return fit.alpha, fit.beta
 
 
 def fit_placement_priors(

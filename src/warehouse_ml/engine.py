@@ -8,9 +8,10 @@ these functions (duck-typed: neither duckdb nor pyspark is imported at module le
 - :func:`detect_engine` / :func:`frame_engine` say which engine an object belongs to.
 - :func:`collect` is the one door to the driver: a bounded table as Arrow, refused when larger
   than the caller allows (training sets, evaluation sets, registries, per-ad aggregates).
-- :func:`where` keeps the rows whose column equals a value, filtered by the engine.
+- :func:`where` keeps the rows whose column equals a value, filtered by the engine;
+  :func:`select` keeps some columns.
 - :func:`score` scores every row with a registered model: a streamed Arrow reader on DuckDB,
-  ``mapInPandas`` on Spark; nothing is collected. :func:`map_batches` is its engine half.
+  ``mapInPandas`` on Spark; nothing is collected. :func:`map_batches` is its Spark half.
 - :func:`query` runs one SQL text over a lazy table on either engine (ranks, aggregates).
 - :func:`to_engine_table` turns a small Arrow or pandas result into what the engine's dbt
   Python model may return.
@@ -30,18 +31,6 @@ import pyarrow.compute as pc
 from warehouse_ml import scoring
 
 Engine = Literal["duckdb", "spark"]
-
-COLUMN_TYPES: dict[str, tuple[pa.DataType, str]] = {
-    "bigint": (pa.int64(), "bigint"),
-    "integer": (pa.int32(), "int"),
-    "double": (pa.float64(), "double"),
-    "boolean": (pa.bool_(), "boolean"),
-    "string": (pa.string(), "string"),
-    "timestamp": (pa.timestamp("us"), "timestamp"),
-    "date": (pa.date32(), "date"),
-    "binary": (pa.binary(), "binary"),
-}
-"""Neutral type name -> (Arrow type used on DuckDB, Spark SQL type)."""
 
 SPARK_TO_ARROW: dict[str, pa.DataType] = {
     "tinyint": pa.int8(),
@@ -99,25 +88,6 @@ def frame_engine(frame: Any) -> Engine:
     if hasattr(frame, "to_arrow_reader") and hasattr(frame, "aggregate"):
         return "duckdb"
     raise TypeError(f"expected a DuckDB relation or a Spark DataFrame, got {type(frame).__name__}")
-
-
-def arrow_schema(columns: Mapping[str, str]) -> pa.Schema:
-    """Arrow schema of neutral ``{"column": "type"}`` pairs (see :data:`COLUMN_TYPES`)."""
-    return pa.schema([(name, _column_type(kind)[0]) for name, kind in columns.items()])
-
-
-def spark_ddl(columns: Mapping[str, str]) -> str:
-    """Spark DDL schema (``"a bigint, b double"``) of neutral ``{"column": "type"}`` pairs."""
-    return ", ".join(f"`{name}` {_column_type(kind)[1]}" for name, kind in columns.items())
-
-
-def _column_type(kind: str) -> tuple[pa.DataType, str]:
-    try:
-        return COLUMN_TYPES[kind]
-    except KeyError:
-        raise ValueError(
-            f"unknown column type {kind!r}; use one of {', '.join(COLUMN_TYPES)}"
-        ) from None
 
 
 def columns(frame: Any) -> list[str]:
@@ -190,41 +160,60 @@ def where(frame: Any, column: str, value: Any) -> Any:
     return frame.filter(f"{quoted} = {_sql_literal(value)}")
 
 
-def map_batches(
-    frame: Any,
-    function: BatchFunction,
-    schema: Mapping[str, str] | pa.Schema | Any,
-    batch_rows: int = 65_536,
-) -> Any:
-    """Apply ``function`` to every batch of ``frame`` without materialising it on the driver.
+def select(frame: Any, names: Sequence[str]) -> Any:
+    """The columns ``names`` of ``frame``, projected by the engine (lazily on DuckDB and Spark).
+
+    Raises
+    ------
+    KeyError
+        If a column is not in ``frame``.
+    """
+    names = list(names)
+    missing = [name for name in names if name not in columns(frame)]
+    if missing:
+        raise KeyError(f"columns {missing} not found (columns: {columns(frame)})")
+    if isinstance(frame, pd.DataFrame):
+        return frame[names]
+    if isinstance(frame, pa.Table):
+        return frame.select(names)
+    if frame_engine(frame) == "spark":
+        return frame.select(*names)
+    return frame.project(", ".join('"' + name.replace('"', '""') + '"' for name in names))
+
+
+def map_batches(frame: Any, function: BatchFunction, schema: Any) -> Any:
+    """Apply ``function`` to every batch of a Spark DataFrame on the executors (``mapInPandas``).
+
+    The Spark half of :func:`score`; on DuckDB :func:`score` streams Arrow batches through
+    :func:`warehouse_ml.scoring.score_reader` instead.
 
     Parameters
     ----------
-    frame : DuckDBPyRelation or pyspark DataFrame
+    frame : pyspark DataFrame
         The input table.
     function : callable
         ``pandas.DataFrame -> pandas.DataFrame``, pure and row-wise. Spark pickles it to its
         Python workers: use a module-level function of ``warehouse_ml`` or a
         ``functools.partial`` of one.
-    schema : mapping of str to str, pyarrow.Schema or pyspark StructType
-        Output columns: neutral types (:data:`COLUMN_TYPES`), an Arrow schema (DuckDB) or a
-        Spark ``StructType`` (Spark).
-    batch_rows : int, default 65536
-        Rows per batch on DuckDB (Spark uses ``spark.sql.execution.arrow.maxRecordsPerBatch``).
+    schema : pyspark StructType or str
+        Output columns, as a ``StructType`` or Spark DDL (``"id bigint, score double"``).
 
     Returns
     -------
-    pyspark DataFrame or pyarrow.RecordBatchReader
-        Lazy on both engines; both are valid return values of a dbt Python model.
+    pyspark DataFrame
+        Lazy; a valid return value of a dbt Python model.
+
+    Raises
+    ------
+    TypeError
+        If ``frame`` is not a Spark DataFrame.
     """
-    if batch_rows <= 0:
-        raise ValueError(f"batch_rows must be > 0, got {batch_rows}")
-    if frame_engine(frame) == "spark":
-        spark_schema = spark_ddl(schema) if isinstance(schema, Mapping) else schema
-        return frame.mapInPandas(_SparkBatches(function), schema=spark_schema)
-    arrow = arrow_schema(schema) if isinstance(schema, Mapping) else schema
-    reader = frame.to_arrow_reader(batch_rows)
-    return pa.RecordBatchReader.from_batches(arrow, _duckdb_batches(reader, function, arrow))
+    if frame_engine(frame) != "spark":
+        raise TypeError(
+            "map_batches runs on Spark DataFrames only; on DuckDB use engine.score, which "
+            "streams Arrow batches"
+        )
+    return frame.mapInPandas(_SparkBatches(function), schema=schema)
 
 
 class _SparkBatches:
@@ -236,15 +225,6 @@ class _SparkBatches:
     def __call__(self, batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
             yield self.function(batch)
-
-
-def _duckdb_batches(
-    reader: pa.RecordBatchReader, function: BatchFunction, schema: pa.Schema
-) -> Iterator[pa.RecordBatch]:
-    for batch in reader:
-        result = function(batch.to_pandas())
-        table = pa.Table.from_pandas(result[schema.names], schema=schema, preserve_index=False)
-        yield from table.to_batches()
 
 
 def duckdb_reader(

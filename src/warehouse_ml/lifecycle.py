@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from warehouse_ml import engine, metrics, registry, sql_compile, training
+from warehouse_ml.errors import ModelSpecError
 from warehouse_ml.specs import (
     SPLIT_COLUMN,
     TRAIN_SPLIT,
@@ -33,8 +34,27 @@ def training_rows(spec: ModelSpec, training_set: Any) -> pd.DataFrame:
     return engine.collect(training_set, spec.max_training_rows).to_pandas()
 
 
+def check_evaluation_split(spec: ModelSpec, evaluation: EvaluationSetSpec, relation: Any) -> None:
+    """Refuse an evaluation set that names a ``split`` of a relation without a split column.
+
+    Raises
+    ------
+    ModelSpecError
+        Naming the model, the evaluation set, its relation and the missing column.
+    """
+    if evaluation.split is not None and SPLIT_COLUMN not in engine.columns(relation):
+        raise ModelSpecError(
+            f"model '{spec.model_name}', evaluation set '{evaluation.name}': split "
+            f"'{evaluation.split}' needs a '{SPLIT_COLUMN}' column, which relation "
+            f"'{evaluation.relation}' lacks (columns: {engine.columns(relation)}); drop the "
+            f"set's split or evaluate on a relation with a '{SPLIT_COLUMN}' column "
+            f"(declared in var('ml_models').{spec.model_name} in dbt_project.yml)"
+        )
+
+
 def evaluation_rows(spec: ModelSpec, evaluation: EvaluationSetSpec, relation: Any) -> pd.DataFrame:
     """The rows of one evaluation set (its ``split`` rows when it names one), bounded."""
+    check_evaluation_split(spec, evaluation, relation)
     if evaluation.split is not None:
         relation = engine.where(relation, SPLIT_COLUMN, evaluation.split)
     return engine.collect(relation, spec.max_training_rows).to_pandas()
@@ -110,6 +130,8 @@ def train_and_register(
         From :func:`warehouse_ml.training.fit`, naming the training set.
     """
     check_relations(spec, list(relations), spec.training_relations, "training")
+    for evaluation in spec.evaluation_sets:  # before fitting, not after
+        check_evaluation_split(spec, evaluation, relations[evaluation.relation])
     has_split = SPLIT_COLUMN in engine.columns(relations[spec.training_set])
     split = f" ({SPLIT_COLUMN} = '{TRAIN_SPLIT}')" if has_split else ""
     trained = training.fit(

@@ -187,12 +187,3 @@ def evaluate(
 def metrics_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     """Long-format metric rows as an Arrow table with :data:`METRICS_SCHEMA`."""
     return pa.Table.from_pylist([dict(r) for r in rows], schema=METRICS_SCHEMA)
-
-
-def scalar_summary(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
-    """``{dataset: {metric: value}}`` of the scalar (bin-less) rows, for the registry."""
-    summary: dict[str, dict[str, float]] = {}
-    for row in rows:
-        if row["bin"] is None:
-            summary.setdefault(row["dataset"], {})[row["metric"]] = row["value"]
-    return summary

@@ -65,7 +65,6 @@ NOT_COMPARED_MODELS = frozenset(
     }
 )
 """Models of ``COMPARED_SCHEMAS`` left out: copies of mart rows (see the module docstring)."""
-KEY_TESTS = ("unique_combination_of_columns", "unique")
 NOT_COMPARED = frozenset(
     {
         "trained_at",

@@ -212,7 +212,7 @@ def registry_row(
     spec_fingerprint : str, optional
         The ``spec_fingerprint`` of the ``ml_model_specs`` row the model was trained from.
     metrics : mapping, optional
-        Summary metrics, e.g. from :func:`warehouse_ml.metrics.scalar_summary`.
+        Summary metrics, e.g. ``{"rows": <long-format rows of metrics.evaluate>}``.
     negative_downsampling_rate : float, optional
         Set when predictions must be recalibrated at scoring time.
     scoring_sql : mapping, optional
@@ -275,22 +275,31 @@ def rows_of(registry: Any) -> list[dict[str, Any]]:
     return engine.collect(registry, MAX_REGISTRY_ROWS).to_pylist()
 
 
+def _rows_of_version(registry: Any, model_name: str, version: str) -> Any:
+    """The rows of ``model_name`` at ``version``, filtered by the engine (lazy)."""
+    return engine.where(engine.where(registry, "model_name", model_name), "model_version", version)
+
+
 def is_registered(registry: Any | None, model_name: str, version: str) -> bool:
     """True when ``registry`` (``None``: not built yet) holds ``model_name`` at ``version``.
 
     The registries are append-only: a retrain that gives a known version appends nothing.
+    Only the version column of the matching rows leaves the engine.
     """
     if registry is None:
         return False
-    rows = rows_of(engine.where(registry, "model_name", model_name))
-    return any(r["model_version"] == version for r in rows)
+    found = _rows_of_version(registry, model_name, version)
+    return engine.collect(engine.select(found, ["model_version"]), MAX_REGISTRY_ROWS).num_rows > 0
 
 
 def registered_metrics(*registries: Any) -> pa.Table:
-    """Long-format metrics (:data:`metrics.METRICS_SCHEMA`) of every version of ``registries``."""
+    """Long-format metrics (:data:`metrics.METRICS_SCHEMA`) of every version of ``registries``.
+
+    Only the ``metrics`` column leaves the engine (no artifact bytes).
+    """
     rows: list[dict[str, Any]] = []
     for table in registries:
-        for row in rows_of(table):
+        for row in rows_of(engine.select(table, ["metrics"])):
             rows.extend(json.loads(row["metrics"] or "{}").get("rows", []))
     return metrics.metrics_table(rows)
 
@@ -312,32 +321,34 @@ def current_version(versions: Any, model_name: str) -> str:
     return str(rows[0]["model_version"])
 
 
-def select_version(registry: Any, model_name: str, version: str | None = None) -> dict[str, Any]:
-    """The registry row of ``model_name``: the pinned ``version`` or else the newest.
+def select_version(registry: Any, model_name: str, version: str) -> dict[str, Any]:
+    """The registry row of ``model_name`` at ``version``.
+
+    There is no default version: which version is current is decided once, in SQL
+    (``ml_current_model_versions``, read by :func:`current_version`). The engine filters the
+    registry to that one row before anything (artifact bytes included) leaves it.
 
     Raises
     ------
     ModelNotRegisteredError
         If the registry has no row for ``model_name``.
     ModelVersionNotFoundError
-        If ``version`` is given and not registered for ``model_name``.
+        If ``version`` is not registered for ``model_name``.
     """
-    candidates = [r for r in rows_of(registry) if r["model_name"] == model_name]
-    if not candidates:
+    found = rows_of(_rows_of_version(registry, model_name, version))
+    if found:
+        return found[0]
+    versions = engine.select(engine.where(registry, "model_name", model_name), ["model_version"])
+    known = sorted({r["model_version"] for r in rows_of(versions)})
+    if not known:
         raise ModelNotRegisteredError(
             f"model '{model_name}' has no registered version; build its training model "
             "first (e.g. dbt build --select ml_<name>_model)"
         )
-    if version is not None:
-        pinned = [r for r in candidates if r["model_version"] == version]
-        if not pinned:
-            known = sorted({r["model_version"] for r in candidates})
-            raise ModelVersionNotFoundError(
-                f"model '{model_name}' has no version '{version}' (registered: {known}); "
-                "fix the pinned version var or unset it to use the newest"
-            )
-        return pinned[0]
-    return max(candidates, key=lambda r: (r["trained_at"], r["model_version"]))
+    raise ModelVersionNotFoundError(
+        f"model '{model_name}' has no version '{version}' (registered: {known}); "
+        "pass a registered version (ml_current_model_versions resolves the current one)"
+    )
 
 
 @dataclass
@@ -372,8 +383,8 @@ def _deserialize(artifact: bytes, artifact_format: str, where: str) -> Any:
     raise ValueError(f"{where}: unknown artifact_format '{artifact_format}'")
 
 
-def load_model(registry: Any, model_name: str, version: str | None = None) -> LoadedModel:
-    """Select a version (pinned or newest), verify its sha256, then deserialise it.
+def load_model(registry: Any, model_name: str, version: str) -> LoadedModel:
+    """Select ``version`` of ``model_name``, verify its sha256, then deserialise it.
 
     Raises
     ------

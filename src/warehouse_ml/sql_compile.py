@@ -1,4 +1,4 @@
-"""Compile the fitted linear pipeline to one SQL expression (DuckDB and Spark).
+"""Compile the fitted linear pipeline to one SQL query (DuckDB and Spark).
 
 The pipeline built by :func:`warehouse_ml.training.build_pipeline` for
 ``logistic_regression`` is median imputation and standardisation of numeric columns,
@@ -9,8 +9,9 @@ That is a logit of the form::
     + sum_j coef_j * (coalesce(x_j, median_j) - mean_j) / scale_j
     + sum_c (case coalesce(cast(c as string), '__missing__') when 'v' then coef_cv ... else 0 end)
 
-so the compiled SQL has one ``case`` per categorical column (not one column per category,
-which keeps high-cardinality ids such as ``ad_id`` cheap) and the same arithmetic as
+so the compiled SQL has one ``case`` per small categorical column and a ``left join`` to an
+inline coefficient table for a large one (never one column per category, which keeps
+high-cardinality ids such as ``ad_id`` cheap) and the same arithmetic as
 scikit-learn, which gives scores equal within ~1e-12. A negative-downsampling
 recalibration ``q = p / (p + (1 - p) / w)`` is folded in as ``+ ln(w)`` on the logit.
 
@@ -258,18 +259,6 @@ def _check_dialect(dialect: str) -> None:
         raise ValueError(f"dialect '{dialect}' is not supported; use one of {DIALECTS}")
 
 
-def logit_sql(logit: LinearLogit, dialect: str = "duckdb", log_rate: float = 0.0) -> str:
-    """The logit as one SQL expression over the feature columns (a ``case`` per categorical)."""
-    _check_dialect(dialect)
-    terms = [sql_double(logit.intercept + log_rate)]
-    terms.extend(_numeric_term(term) for term in logit.numeric)
-    for term in logit.categorical:
-        case = _case_term(term, dialect)
-        if case is not None:
-            terms.append(case)
-    return "\n        + ".join(terms)
-
-
 def _log_rate(negative_downsampling_rate: float | None) -> float:
     if negative_downsampling_rate is None:
         return 0.0
@@ -278,42 +267,6 @@ def _log_rate(negative_downsampling_rate: float | None) -> float:
             f"negative downsampling rate must be in (0, 1], got {negative_downsampling_rate}"
         )
     return math.log(negative_downsampling_rate)
-
-
-def probability_sql(
-    pipeline: Pipeline, dialect: str = "duckdb", negative_downsampling_rate: float | None = None
-) -> str:
-    """SQL expression of the positive-class probability of a fitted linear pipeline.
-
-    One self-contained expression (a ``case`` per categorical column): simple to inline, but
-    a ``case`` is evaluated branch by branch, so for high-cardinality categoricals prefer
-    :func:`scoring_query`, which joins small coefficient tables instead.
-
-    Parameters
-    ----------
-    pipeline : sklearn.pipeline.Pipeline
-        Fitted linear pipeline.
-    dialect : {"duckdb", "spark"}
-    negative_downsampling_rate : float, optional
-        Fold in the He et al. recalibration for this rate of kept negatives.
-    """
-    log_rate = _log_rate(negative_downsampling_rate)
-    logit = logit_sql(linear_logit(pipeline), dialect, log_rate)
-    return f"1.0e0 / (1.0e0 + exp(-(\n        {logit}\n    )))"
-
-
-def scoring_select(
-    probability_expression: str,
-    relation: str,
-    key_columns: Sequence[str],
-    probability_column: str = "probability",
-) -> str:
-    """``select <keys>, <expression> as <probability_column> from <relation>``."""
-    keys = "".join(f"    {_identifier(k)},\n" for k in key_columns)
-    return (
-        f"select\n{keys}    {probability_expression} as {_identifier(probability_column)}\n"
-        f"from {relation}"
-    )
 
 
 def scoring_query(
@@ -449,7 +402,7 @@ def render(stored_sql: str, relation: str) -> str:
 def linear_logit_arrow(
     logit: LinearLogit, batch: pa.RecordBatch, log_rate: float = 0.0
 ) -> np.ndarray:
-    """Evaluate the logit on an Arrow batch (no pandas), matching :func:`logit_sql`."""
+    """Evaluate the logit on an Arrow batch (no pandas), matching :func:`scoring_query`."""
     z = np.full(batch.num_rows, logit.intercept + log_rate, dtype=np.float64)
     for term in logit.numeric:
         values = pc.cast(batch.column(term.column), pa.float64())

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import types
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
@@ -315,3 +317,63 @@ def test_duckdb_functions_return_the_same_text(tmp_path: Path) -> None:
         f"select {contract.COLUMN_TYPES_FUNCTION}({quoted(str(raw))}, {quoted(document)})"
     ).fetchall()
     assert json.loads(types) == {"shop.customers": {"loyalty": "bigint"}}
+
+
+def test_extra_column_name_must_be_lowercase_as_staging_requires(tmp_path: Path) -> None:
+    """The rule of macros/staging/extra_columns.sql: ^[a-z_][a-z0-9_]*$."""
+    raw = write_raw(tmp_path / "raw", customers_table(Loyalty=pa.array([1, 2])))
+    assert messages(raw, with_extra({"Loyalty": "numeric"})) == [
+        "var extra_customer_columns: column name 'Loyalty' is not lowercase. Fix: list it as "
+        "'loyalty' (file columns match case-insensitively)."
+    ]
+    assert messages(raw, with_extra({"loyalty": "numeric"})) == []
+
+
+def test_file_uri_raw_path_is_read_through_pyarrow(tmp_path: Path) -> None:
+    raw = write_raw(tmp_path / "raw", customers_table(segment=None, loyalty=pa.array([1, 2])))
+    uri = raw.as_uri()
+    assert uri.startswith("file:///")
+    assert messages(uri, CUSTOMERS, PRODUCTS) == [
+        f"{uri}/customers/part-0.parquet: column 'segment' is missing, expected VARCHAR (text). "
+        "Fix: add the column 'segment' to the file."
+    ]
+    roles = with_extra({"loyalty": "categorical"})
+    assert contract.extra_column_types(uri + "/", [roles]) == {
+        "shop.customers": {"loyalty": "bigint"}
+    }
+
+
+def test_file_uri_without_data_is_raw_data_not_found(tmp_path: Path) -> None:
+    uri = (tmp_path / "nowhere").as_uri()
+    message = contract.check_raw_contract_json(uri, contract_json([CUSTOMERS, PRODUCTS]))
+    assert message.startswith(f"Raw data not found: raw_data_path '{uri}' does not exist")
+
+
+def test_unsupported_uri_scheme_is_one_clear_problem(tmp_path: Path) -> None:
+    [problem] = contract.check_raw_contract("foo://x/raw", [CUSTOMERS, PRODUCTS])
+    assert problem.location == "foo://x/raw"
+    assert str(problem).startswith(
+        "Raw data could not be read: the contract check could not open raw_data_path "
+        "'foo://x/raw' ("
+    )
+    message = contract.check_raw_contract_json("foo://x/raw", contract_json([CUSTOMERS]))
+    assert message == str(problem)
+    assert contract.extra_column_types("foo://x/raw", [with_extra({"loyalty": "numeric"})]) == {}
+
+
+@pytest.mark.parametrize("scheme", ["s3a", "s3n"])
+def test_hadoop_s3_schemes_are_opened_as_s3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scheme: str
+) -> None:
+    write_raw(tmp_path / "raw")
+    opened = []
+
+    def from_uri(uri: str):
+        opened.append(uri)
+        return pafs.LocalFileSystem(), str(tmp_path / "raw")
+
+    fake_fs = types.SimpleNamespace(**vars(pafs))
+    fake_fs.FileSystem = types.SimpleNamespace(from_uri=from_uri)
+    monkeypatch.setattr(contract, "pafs", fake_fs)
+    assert messages(f"{scheme}://bucket/raw", CUSTOMERS, PRODUCTS) == []
+    assert opened == ["s3://bucket/raw"]

@@ -19,7 +19,13 @@ def simulate_ads(
     return clicks, impressions
 
 
-# --- fit_beta_prior --------------------------------------------------------------------------
+# --- fit_beta_prior_details ------------------------------------------------------------------
+
+
+def fit_beta_prior(*args: object, **kwargs: object) -> tuple[float, float]:
+    """``(alpha, beta)`` of :func:`ctr.fit_beta_prior_details`."""
+    fit = ctr.fit_beta_prior_details(*args, **kwargs)
+    return fit.alpha, fit.beta
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -27,7 +33,7 @@ def test_fit_beta_prior_recovers_known_alpha_and_beta(seed: int) -> None:
     # True prior Beta(4, 196): mean 0.02, strength 200. 4000 ads give a standard error of
     # about 3% on the strength, so 15% is a wide margin for a fixed seed, not a loose test.
     clicks, impressions = simulate_ads(4.0, 196.0, 4000, (100, 300), seed)
-    alpha, beta = ctr.fit_beta_prior(clicks, impressions, min_impressions=100)
+    alpha, beta = fit_beta_prior(clicks, impressions, min_impressions=100)
     assert alpha == pytest.approx(4.0, rel=0.15)
     assert beta == pytest.approx(196.0, rel=0.15)
     assert alpha / (alpha + beta) == pytest.approx(0.02, abs=0.001)
@@ -37,7 +43,7 @@ def test_fit_beta_prior_corrects_for_binomial_noise() -> None:
     # With 100-300 impressions per ad, binomial noise is about as large as the true spread:
     # ignoring it would halve the strength. The corrected fit stays near 200.
     clicks, impressions = simulate_ads(4.0, 196.0, 4000, (100, 300), seed=5)
-    alpha, beta = ctr.fit_beta_prior(clicks, impressions, min_impressions=100)
+    alpha, beta = fit_beta_prior(clicks, impressions, min_impressions=100)
     rates = clicks / impressions
     naive_strength = rates.mean() * (1 - rates.mean()) / rates.var(ddof=1) - 1
     assert naive_strength < 120
@@ -47,7 +53,7 @@ def test_fit_beta_prior_corrects_for_binomial_noise() -> None:
 def test_fit_beta_prior_matches_hand_computed_moments() -> None:
     # CTRs 0.01, 0.05, 0.10, 0.03 at 100 impressions each:
     # m = 0.0475, var_obs = 0.004475 / 3, noise = 0.1765 / 400, var_true = var_obs - noise.
-    alpha, beta = ctr.fit_beta_prior([1, 5, 10, 3], [100, 100, 100, 100], min_impressions=50)
+    alpha, beta = fit_beta_prior([1, 5, 10, 3], [100, 100, 100, 100], min_impressions=50)
     mean = 0.0475
     var_true = 0.004475 / 3 - 0.1765 / 400
     strength = mean * (1 - mean) / var_true - 1
@@ -57,11 +63,9 @@ def test_fit_beta_prior_matches_hand_computed_moments() -> None:
 
 def test_fit_beta_prior_ignores_ads_below_min_impressions() -> None:
     base_clicks, base_impressions = [1, 5, 10, 3], [100, 100, 100, 100]
-    expected = ctr.fit_beta_prior(base_clicks, base_impressions, min_impressions=100)
+    expected = fit_beta_prior(base_clicks, base_impressions, min_impressions=100)
     # An ad with 99 impressions and an extreme CTR must not move the fit.
-    with_small_ad = ctr.fit_beta_prior(
-        base_clicks + [90], base_impressions + [99], min_impressions=100
-    )
+    with_small_ad = fit_beta_prior(base_clicks + [90], base_impressions + [99], min_impressions=100)
     assert with_small_ad == pytest.approx(expected)
     details = ctr.fit_beta_prior_details(
         base_clicks + [90], base_impressions + [99], min_impressions=100
@@ -72,7 +76,7 @@ def test_fit_beta_prior_ignores_ads_below_min_impressions() -> None:
 
 def test_fit_beta_prior_falls_back_to_weak_prior_without_excess_variance() -> None:
     # Four identical ads: observed variance 0, so var_true < 0 and the moments have no Beta.
-    alpha, beta = ctr.fit_beta_prior([2, 2, 2, 2], [100, 100, 100, 100], min_impressions=100)
+    alpha, beta = fit_beta_prior([2, 2, 2, 2], [100, 100, 100, 100], min_impressions=100)
     pooled = (8 + 0.5) / (400 + 1)
     assert alpha == pytest.approx(pooled * ctr.FALLBACK_PRIOR_STRENGTH)
     assert beta == pytest.approx((1 - pooled) * ctr.FALLBACK_PRIOR_STRENGTH)
@@ -82,7 +86,7 @@ def test_fit_beta_prior_falls_back_to_weak_prior_without_excess_variance() -> No
 
 
 def test_fit_beta_prior_fallback_strength_is_configurable() -> None:
-    alpha, beta = ctr.fit_beta_prior(
+    alpha, beta = fit_beta_prior(
         [2, 2, 2], [100, 100, 100], min_impressions=100, fallback_strength=50.0
     )
     assert alpha + beta == pytest.approx(50.0)
@@ -90,7 +94,7 @@ def test_fit_beta_prior_fallback_strength_is_configurable() -> None:
 
 
 def test_fit_beta_prior_without_clicks_stays_positive() -> None:
-    alpha, beta = ctr.fit_beta_prior([0, 0, 0], [100, 200, 300], min_impressions=100)
+    alpha, beta = fit_beta_prior([0, 0, 0], [100, 200, 300], min_impressions=100)
     assert alpha == pytest.approx(0.5 / 601 * 10)
     assert alpha > 0
     assert beta > 0
@@ -98,14 +102,14 @@ def test_fit_beta_prior_without_clicks_stays_positive() -> None:
 
 def test_fit_beta_prior_falls_back_when_variance_exceeds_any_beta() -> None:
     # Half the ads never clicked, half always: var_true >= m(1 - m), no Beta fits.
-    alpha, beta = ctr.fit_beta_prior([0, 0, 100, 100], [100, 100, 100, 100], 100)
+    alpha, beta = fit_beta_prior([0, 0, 100, 100], [100, 100, 100, 100], 100)
     assert alpha + beta == pytest.approx(ctr.FALLBACK_PRIOR_STRENGTH)
     assert alpha == pytest.approx((200.5 / 401) * 10)
 
 
 def test_fit_beta_prior_refuses_too_few_ads() -> None:
     with pytest.raises(ValueError, match="only 2 ads have at least 100 impressions"):
-        ctr.fit_beta_prior([1, 2, 3], [100, 150, 50], min_impressions=100)
+        fit_beta_prior([1, 2, 3], [100, 150, 50], min_impressions=100)
 
 
 @pytest.mark.parametrize(
@@ -121,7 +125,7 @@ def test_fit_beta_prior_rejects_invalid_counts(
     clicks: list[float], impressions: list[int], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        ctr.fit_beta_prior(clicks, impressions, min_impressions=1)
+        fit_beta_prior(clicks, impressions, min_impressions=1)
 
 
 # --- fit_placement_priors --------------------------------------------------------------------
@@ -143,7 +147,7 @@ def test_fit_placement_priors_fits_each_placement_on_its_own_ads() -> None:
     assert list(priors.columns) == ctr.PRIOR_COLUMNS
     assert priors["placement"].tolist() == ["feed", "search"]
     search = priors.set_index("placement").loc["search"]
-    alpha, beta = ctr.fit_beta_prior([1, 5, 10, 3], [100] * 4, min_impressions=100)
+    alpha, beta = fit_beta_prior([1, 5, 10, 3], [100] * 4, min_impressions=100)
     assert search["prior_alpha"] == pytest.approx(alpha)
     assert search["prior_beta"] == pytest.approx(beta)
     assert search["prior_mean"] == pytest.approx(0.0475)

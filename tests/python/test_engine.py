@@ -38,23 +38,21 @@ def test_detect_engine_rejects_other_objects():
         engine.frame_engine(pd.DataFrame())
 
 
-def test_schemas_from_neutral_types():
-    columns = {"id": "bigint", "score": "double", "name": "string"}
-    assert engine.spark_ddl(columns) == "`id` bigint, `score` double, `name` string"
-    assert engine.arrow_schema(columns) == pa.schema(
-        [("id", pa.int64()), ("score", pa.float64()), ("name", pa.string())]
-    )
-    with pytest.raises(ValueError, match="unknown column type 'float128'"):
-        engine.spark_ddl({"x": "float128"})
-
-
-def test_map_batches_streams_every_row(con):
+def test_map_batches_is_spark_only(con):
     relation = con.sql("select range as id, cast(range as double) / 4 as x from range(10)")
-    reader = engine.map_batches(relation, add_score, {"id": "bigint", "score": "double"}, 3)
-    assert isinstance(reader, pa.RecordBatchReader)
-    # dbt-duckdb writes a Python model's result through a second cursor, as here.
-    table = con.cursor().sql("select * from reader order by id").fetchall()
-    assert table == [(i, i / 2 + 1.0) for i in range(10)]
+    with pytest.raises(TypeError, match="Spark DataFrames only; on DuckDB use engine.score"):
+        engine.map_batches(relation, add_score, "id bigint, score double")
+
+
+def test_select_projects_columns_on_every_input(con):
+    relation = con.sql("select range as id, 'a' || range as name, 1 as \"odd col\" from range(3)")
+    assert engine.columns(engine.select(relation, ["name", "odd col"])) == ["name", "odd col"]
+    assert engine.collect(engine.select(relation, ["id"]), 3)["id"].to_pylist() == [0, 1, 2]
+    table = pa.table({"x": [1], "y": [2]})
+    assert engine.select(table, ["y"]).column_names == ["y"]
+    assert list(engine.select(table.to_pandas(), ["y"]).columns) == ["y"]
+    with pytest.raises(KeyError, match=r"columns \['z'\] not found"):
+        engine.select(relation, ["id", "z"])
 
 
 def test_collect_is_bounded_on_every_input(con):

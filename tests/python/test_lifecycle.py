@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -134,6 +135,20 @@ def test_refs_that_differ_from_the_spec_are_refused(connection):
         lifecycle.train_and_register(CHURN, relations)
 
 
+def test_evaluation_split_on_a_relation_without_split_names_model_set_and_column(connection):
+    relations = churn_relations(connection)
+    sample = churn_frame(dates=3).drop(columns=["split"])
+    no_split = tables(connection, no_split_sample=sample)["no_split_sample"]
+    with pytest.raises(
+        ModelSpecError,
+        match=(
+            "model 'churn', evaluation set 'holdout': split 'holdout' needs a 'split' column, "
+            "which relation 'trn_churn__cluster_sample' lacks"
+        ),
+    ):
+        lifecycle.train_and_register(CHURN, {**relations, "trn_churn__cluster_sample": no_split})
+
+
 def test_empty_and_single_class_training_sets_name_the_training_set(connection):
     relations = churn_relations(connection)
     frame = churn_frame(customers=20, dates=1)
@@ -174,6 +189,26 @@ def test_churn_scores_rank_exactly_the_population_given(connection, churn_regist
     assert top >= result[result["risk_decile"] == 2]["churn_probability"].max()
     assert (result["model_version"] == version).all()
     assert result["scored_at"].iloc[0] == pd.Timestamp("2026-01-01")
+
+
+def test_churn_risk_deciles_carry_the_spec_key_columns(connection, churn_registry):
+    population = churn_frame(seed=5).drop(columns=["is_churned", "split", "sample_weight"])
+    population = population.rename(columns={"customer_id": "account_id"})
+    relations = tables(connection, ml_churn_scoring_population=population)
+    spec = dataclasses.replace(CHURN, key_columns=("account_id", "observation_date"))
+    version = churn_registry["model_version"][0].as_py()
+    result = churn.churn_scores(
+        connection, spec, relations, churn_registry, versions_table(("churn", version))
+    ).df()
+    assert list(result.columns[:3]) == ["account_id", "observation_date", "churn_probability"]
+    assert "customer_id" not in result.columns
+    assert result["risk_decile"].value_counts().sort_index().tolist() == [160] * 10
+
+
+@pytest.mark.parametrize("keys", [(), ("customer id",)])
+def test_churn_risk_deciles_refuse_keys_that_are_not_identifiers(keys):
+    with pytest.raises(ModelSpecError, match="plain identifiers"):
+        churn.risk_deciles_sql(keys)
 
 
 def test_scorers_use_the_version_of_ml_current_model_versions(connection, churn_registry):

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from _ml_synthetic import FEATURES, synthetic_frame
 
-from warehouse_ml import registry, training
+from warehouse_ml import engine, registry, training
 from warehouse_ml.errors import (
     ArtifactHashMismatchError,
     ModelNotRegisteredError,
@@ -156,20 +156,78 @@ def test_current_version_reads_ml_current_model_versions():
         registry.current_version(versions, "uplift")
 
 
-def test_select_newest_or_pinned(trained, frame):
+@pytest.mark.parametrize("engine_name", ["arrow", "duckdb"])
+def test_select_version_picks_the_given_version(trained, frame, engine_name):
     old = row_for(trained, when=datetime(2026, 1, 1))
     new = row_for(fit(frame, C=0.5), when=datetime(2026, 2, 1))
     other = row_for(trained, model_name="ctr", when=datetime(2026, 5, 1))
     table = registry.registry_table([new, old, other])
-    assert registry.select_version(table, "churn")["model_version"] == new["model_version"]
+    if engine_name == "duckdb":
+        table = duckdb.connect().from_arrow(table)
     pinned = registry.select_version(table, "churn", old["model_version"])
     assert pinned["trained_at"] == datetime(2026, 1, 1)
+    assert pinned["model_name"] == "churn"
+    newer = registry.select_version(table, "churn", new["model_version"])
+    assert newer["trained_at"] == datetime(2026, 2, 1)
+
+
+def test_select_version_has_no_default_version(trained):
+    """The version rule lives in SQL (ml_current_model_versions): no 'newest' fallback here."""
+    table = registry.registry_table([row_for(trained)])
+    with pytest.raises(TypeError):
+        registry.select_version(table, "churn")
+    with pytest.raises(TypeError):
+        registry.load_model(table, "churn")
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (lambda table, version: registry.registered_metrics(table), [["metrics"]]),
+        (
+            lambda table, version: registry.is_registered(table, "churn", version),
+            [["model_version"]],
+        ),
+    ],
+    ids=["registered_metrics", "is_registered"],
+)
+def test_registry_lookups_collect_no_artifact_bytes(trained, monkeypatch, call, expected):
+    row = row_for(trained)
+    relation = duckdb.connect().from_arrow(registry.registry_table([row]))
+    collected = []
+    collect = engine.collect
+
+    def recording_collect(frame, max_rows):
+        table = collect(frame, max_rows)
+        collected.append(table.column_names)
+        return table
+
+    monkeypatch.setattr(engine, "collect", recording_collect)
+    call(relation, row["model_version"])
+    assert collected == expected
+
+
+def test_load_model_collects_only_the_selected_row(trained, frame, monkeypatch):
+    rows = [row_for(trained), row_for(fit(frame, C=0.5)), row_for(trained, model_name="ctr")]
+    relation = duckdb.connect().from_arrow(registry.registry_table(rows))
+    collected = []
+    collect = engine.collect
+
+    def recording_collect(table, max_rows):
+        result = collect(table, max_rows)
+        collected.append(result.num_rows)
+        return result
+
+    monkeypatch.setattr(engine, "collect", recording_collect)
+    loaded = registry.load_model(relation, "churn", rows[1]["model_version"])
+    assert loaded.model_version == rows[1]["model_version"]
+    assert collected == [1]
 
 
 def test_no_registered_model_is_a_clear_error(trained):
     table = registry.registry_table([row_for(trained)])
     with pytest.raises(ModelNotRegisteredError, match="model 'ctr' has no registered version"):
-        registry.load_model(table, "ctr")
+        registry.load_model(table, "ctr", "0" * 16)
 
 
 def test_missing_pinned_version_is_a_clear_error(trained):
@@ -186,7 +244,7 @@ def test_missing_pinned_version_is_a_clear_error(trained):
 @pytest.mark.parametrize("artifact_format", ["skops", "joblib"])
 def test_load_round_trip(trained, frame, artifact_format):
     row = row_for(trained, artifact_format=artifact_format, negative_downsampling_rate=0.25)
-    loaded = registry.load_model(registry.registry_table([row]), "churn")
+    loaded = registry.load_model(registry.registry_table([row]), "churn", row["model_version"])
     assert loaded.model_version == row["model_version"]
     assert loaded.features == FEATURES
     assert loaded.negative_downsampling_rate == 0.25
@@ -212,7 +270,7 @@ def test_tampered_artifact_is_refused(trained, artifact_format, monkeypatch):
         ArtifactHashMismatchError,
         match=rf"model 'churn' version '{row['model_version']}': artifact sha256 .* does not match",
     ):
-        registry.load_model(registry.registry_table([row]), "churn")
+        registry.load_model(registry.registry_table([row]), "churn", row["model_version"])
 
 
 class NotAModel:
@@ -228,15 +286,17 @@ def test_skops_artifact_with_foreign_types_is_refused(trained):
     row["artifact"] = skops_io.dumps(NotAModel())
     row["artifact_sha256"] = hashlib.sha256(row["artifact"]).hexdigest()
     with pytest.raises(UntrustedArtifactError, match="NotAModel"):
-        registry.load_model(registry.registry_table([row]), "churn")
+        registry.load_model(registry.registry_table([row]), "churn", row["model_version"])
 
 
 def test_registry_survives_a_duckdb_table(trained, frame):
-    table = registry.registry_table([row_for(trained)])
+    row = row_for(trained)
     con = duckdb.connect()
-    con.register("registry_rows", table)
+    con.register("registry_rows", registry.registry_table([row]))
     con.execute("create table ml_registry as select * from registry_rows")
-    loaded = registry.load_model(con.sql("select * from ml_registry"), "churn")
+    loaded = registry.load_model(
+        con.sql("select * from ml_registry"), "churn", row["model_version"]
+    )
     prepared = training.prepare_features(frame, FEATURES)
     np.testing.assert_array_equal(
         loaded.pipeline.predict_proba(prepared)[:, 1], trained.predict_proba(frame)

@@ -109,7 +109,7 @@ TOY_PROJECT = {
             dbt.config(materialized="table")
             assert engine.detect_engine(session) == "spark"
             numbers = dbt.ref("toy_numbers")
-            return engine.map_batches(numbers, triple, {"id": "integer", "score": "double"})
+            return engine.map_batches(numbers, triple, "id int, score double")
     """,
 }
 

@@ -51,19 +51,12 @@ def test_detect_engine_spark(spark):
     assert engine.frame_engine(spark.range(1)) == "spark"
 
 
-def test_map_batches_runs_in_spark_and_matches_duckdb(spark):
+def test_map_batches_runs_in_spark(spark):
     frame = spark.sql("select id, cast(id as double) / 4 as x from range(10)").repartition(3)
-    scored = engine.map_batches(frame, add_score, {"id": "bigint", "score": "double"})
+    scored = engine.map_batches(frame, add_score, "id bigint, score double")
     assert isinstance(scored, pyspark_sql.DataFrame)  # lazy: nothing collected yet
     spark_rows = sorted((row.id, row.score) for row in scored.collect())
-
-    con = duckdb.connect()
-    relation = con.sql("select range as id, cast(range as double) / 4 as x from range(10)")
-    # DuckDB finds `reader` by its Python variable name in the query below.
-    reader = engine.map_batches(relation, add_score, {"id": "bigint", "score": "double"}, 4)  # noqa: F841
-    duckdb_rows = con.cursor().sql("select * from reader order by id").fetchall()
-
-    assert spark_rows == duckdb_rows == [(i, i / 2 + 1.0) for i in range(10)]
+    assert spark_rows == [(i, i / 2 + 1.0) for i in range(10)]
 
 
 def test_collect_and_where(spark):

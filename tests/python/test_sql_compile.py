@@ -77,8 +77,9 @@ def test_linear_logit_holds_the_fitted_numbers(linear):
 
 @pytest.mark.parametrize("rate", [None, 0.05])
 def test_duckdb_scores_equal_scikit_learn(linear, population, rate):
-    expression = sql_compile.probability_sql(linear.pipeline, "duckdb", rate)
-    sql = sql_compile.scoring_select(expression, "population", ["customer_id"])
+    sql = sql_compile.scoring_query(
+        linear.pipeline, "population", ["customer_id"], negative_downsampling_rate=rate
+    )
     expected = linear.predict_proba(population)
     if rate is not None:
         expected = training.recalibrate_downsampled(expected, rate)
@@ -121,11 +122,13 @@ def test_registry_sql_renders_for_each_engine(linear, population):
 
 
 def test_spark_sql_writes_doubles_and_escapes_strings(linear):
-    sql = sql_compile.probability_sql(linear.pipeline, "spark")
+    sql = sql_compile.scoring_query(
+        linear.pipeline, "population", ["customer_id"], dialect="spark", max_case_categories=100
+    )
     without_strings = re.sub(r"'(?:[^'\\]|\\.)*'", "''", sql)
     numbers = re.findall(r"(?<![\w.])\d+\.?\d*(?:e[+-]?\d+)?", without_strings)
     assert numbers and all("e" in n for n in numbers), numbers
-    assert "cast(segment as string)" in sql
+    assert "cast(population.segment as string)" in sql
     assert sql_compile._string_literal("it's", "spark") == "'it\\'s'"
     assert sql_compile._string_literal("it's", "duckdb") == "'it''s'"
 
@@ -140,17 +143,17 @@ def test_tree_pipeline_does_not_compile():
         params={"max_iter": 5},
     )
     with pytest.raises(UnsupportedPipelineError, match="HistGradientBoostingClassifier"):
-        sql_compile.probability_sql(boosted.pipeline)
+        sql_compile.scoring_query(boosted.pipeline, "population", ["customer_id"])
 
 
 def test_odd_column_names_are_refused(linear):
     with pytest.raises(UnsupportedPipelineError, match="'customer id' is not a plain identifier"):
-        sql_compile.scoring_select("1", "population", ["customer id"])
+        sql_compile.scoring_query(linear.pipeline, "population", ["customer id"])
 
 
 def test_unknown_dialect_is_refused(linear):
     with pytest.raises(ValueError, match="dialect 'oracle' is not supported"):
-        sql_compile.probability_sql(linear.pipeline, "oracle")
+        sql_compile.scoring_query(linear.pipeline, "population", ["customer_id"], dialect="oracle")
 
 
 def test_agrees_with_orbital(population):
@@ -180,9 +183,7 @@ def test_agrees_with_orbital(population):
     theirs = con.sql(orbital.export_sql("population", parsed, dialect="duckdb")).df()
     ours = duckdb_scores(
         frame,
-        sql_compile.scoring_select(
-            sql_compile.probability_sql(trained.pipeline), "population", ["customer_id"]
-        ),
+        sql_compile.scoring_query(trained.pipeline, "population", ["customer_id"]),
     )
     np.testing.assert_allclose(ours, theirs["output_probability.1"].to_numpy(), atol=1e-9)
 
@@ -204,9 +205,15 @@ def test_spark_scores_equal_scikit_learn(linear, population, tmp_path):
     rows = rows.where(rows.notna(), None)
     schema = "customer_id bigint, tenure_days double, spend_90d double, segment string, hour bigint"
     spark.createDataFrame(rows, schema=schema).createOrReplaceTempView("population")
-    expression = sql_compile.probability_sql(linear.pipeline, "spark", 0.05)
     queries = {
-        "expression": sql_compile.scoring_select(expression, "population", ["customer_id"]),
+        "cases": sql_compile.scoring_query(
+            linear.pipeline,
+            "population",
+            ["customer_id"],
+            dialect="spark",
+            negative_downsampling_rate=0.05,
+            max_case_categories=100,
+        ),
         "joins": sql_compile.render(
             sql_compile.registry_sql(
                 linear.pipeline,
