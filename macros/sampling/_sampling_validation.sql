@@ -102,9 +102,3 @@
 {% macro duckdb___sampling_raise_runtime_error(message_expr) -%}
     cast(error({{ message_expr }}) as double)
 {%- endmacro %}
-
-
-{#- A SQL string literal for `value` (single quotes doubled). -#}
-{% macro _sampling_string_literal(value) -%}
-    {{ return("'" ~ (value | string | replace("'", "''")) ~ "'") }}
-{%- endmacro %}
