@@ -12,20 +12,10 @@
 {%- endmacro %}
 
 
-{#- A whole number >= minimum (and <= maximum when given; none passes when allowed). Returns it as an int. -#}
+{#- A whole number >= minimum (<= maximum when given), through check_whole_number. Returns it as an int. -#}
 {% macro _sampling_check_whole_number(macro_name, arg_name, value, minimum, maximum=none, allow_none=false, hint='') -%}
-    {%- if value is none and allow_none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- if value is none or value is boolean or value is not number or value != (value | int) or value < minimum
-        or (maximum is not none and value > maximum) -%}
-        {%- set allowed = ('in [' ~ minimum ~ ', ' ~ maximum ~ ']') if maximum is not none else ('>= ' ~ minimum) -%}
-        {{ exceptions.raise_compiler_error(
-            macro_name ~ ": argument `" ~ arg_name ~ "` must be a whole number " ~ allowed
-            ~ (" or none" if allow_none else "") ~ ", got " ~ (value | string) ~ "."
-            ~ (" " ~ hint if hint else "")) }}
-    {%- endif -%}
-    {{ return(value | int) }}
+    {{ return(warehouse_ml.check_whole_number(value, macro_name ~ ": argument `" ~ arg_name ~ "`", minimum=minimum,
+        maximum=maximum, allow_none=allow_none, hint=hint)) }}
 {%- endmacro %}
 
 
