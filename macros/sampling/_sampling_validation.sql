@@ -1,5 +1,4 @@
-{#- Private helpers shared by the sampling macros: argument checks and a run-time guard.
-    Every check names the macro, the argument, what was given and what is allowed. -#}
+{#- Private helpers of the sampling macros: argument checks naming macro, argument, value and what is allowed; a run-time guard. -#}
 
 {#- A fraction in (0, 1]. Returns it as a float. -#}
 {% macro _sampling_check_fraction(macro_name, arg_name, value) -%}
@@ -35,8 +34,7 @@
 {%- endmacro %}
 
 
-{#- Column names: a string or a non-empty list of strings. Returns a list. When `relation` is a
-    Relation that exists, every column must be in it (checked at execution, case-insensitively). -#}
+{#- Column names: a string or a non-empty list of strings, checked against a Relation's columns. Returns a list. -#}
 {% macro _sampling_check_columns(macro_name, arg_name, columns, relation) -%}
     {%- if columns is string -%}
         {%- set columns = [columns] -%}
@@ -79,8 +77,7 @@
 {%- endmacro %}
 
 
-{#- A SQL expression that fails the query with `message_expr` (a SQL string expression) when evaluated.
-    Used as `case when <bad> then <raise> else ... end` for checks that need the data (run time). -#}
+{#- A SQL expression that fails the query with message_expr when evaluated (see _sampling__macros.yml). -#}
 {% macro _sampling_raise_runtime_error(message_expr) -%}
     {{ return(adapter.dispatch('_sampling_raise_runtime_error', 'warehouse_ml')(message_expr)) }}
 {%- endmacro %}
