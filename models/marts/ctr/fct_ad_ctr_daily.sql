@@ -1,4 +1,4 @@
-{#- Click-through rate per ad, placement and impression day; clicks count on their impression's day (see _ctr__models.yml). -#}
+{#- CTR per ad, placement and impression day; clicks count on their impression's day (see _ctr__models.yml). -#}
 with
 
 ad_placement_days as (
