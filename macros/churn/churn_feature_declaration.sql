@@ -8,6 +8,7 @@
         'windows': churn_feature_windows(),
         'extra_columns_var': 'extra_customer_columns',
         'extra_columns_relation': 'customers',
+        'reserved_columns': ['customer_id', 'observation_date', 'is_label_complete', 'is_churned'],
         'groups': [
             {'per_window': false, 'columns': {
                 'segment': {'role': 'categorical', 'expression': 'customers.segment'},

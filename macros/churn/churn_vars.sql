@@ -6,11 +6,7 @@
 
 {#- churn_int_var(name, minimum=1): the var `name`, checked to be a whole number of days >= minimum. -#}
 {% macro churn_int_var(name, minimum=1) -%}
-    {%- set value = var(name) -%}
-    {%- if value is not number or value | int != value or value < minimum -%}
-        {{ exceptions.raise_compiler_error(name ~ " must be a whole number of days >= " ~ minimum ~ ", got " ~ value) }}
-    {%- endif -%}
-    {{ return(value | int) }}
+    {{ return(warehouse_ml.check_whole_number(var(name), name, minimum=minimum, unit='of days')) }}
 {%- endmacro %}
 
 

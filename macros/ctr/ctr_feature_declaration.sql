@@ -6,6 +6,7 @@
         'windows': ctr_rolling_windows(),
         'extra_columns_var': 'extra_impression_columns',
         'extra_columns_relation': 'impressions',
+        'reserved_columns': ['impression_id', 'impressed_at', 'impression_date', 'user_id', 'product_category', 'is_clicked'],
         'groups': [
             {'per_window': false, 'columns': {
                 'ad_id': {'role': 'categorical', 'expression': 'impressions.ad_id'},

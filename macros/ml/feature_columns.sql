@@ -29,8 +29,8 @@
             {%- endfor -%}
         {%- endfor -%}
     {%- endfor -%}
-    {%- set declared_names = columns | map(attribute='name') | list -%}
-    {%- for extra in warehouse_ml.extra_columns(declaration.extra_columns_var, reserved=declared_names) -%}
+    {%- set reserved = declaration.reserved_columns + columns | map(attribute='name') | list -%}
+    {%- for extra in warehouse_ml.extra_columns(declaration.extra_columns_var, reserved=reserved) -%}
         {%- do columns.append({'name': extra.name, 'role': extra.role, 'expression': declaration.extra_columns_relation ~ '.' ~ extra.name, 'check': none}) -%}
     {%- endfor -%}
     {{ return(columns) }}

@@ -25,10 +25,8 @@
     {%- if unknown -%}
         {{ exceptions.raise_compiler_error(where ~ " has unknown key(s) " ~ (unknown | join(', ')) ~ "; allowed: " ~ ((required + optional) | join(', '))) }}
     {%- endif -%}
-    {%- set random_state = spec.get('random_state', var('ml_random_state')) -%}
-    {%- if random_state is boolean or random_state is not number or random_state | int != random_state or random_state < 0 -%}
-        {{ exceptions.raise_compiler_error(where ~ ".random_state (or var ml_random_state) must be a whole number >= 0, got " ~ random_state) }}
-    {%- endif -%}
+    {%- set random_state = warehouse_ml.check_whole_number(spec.get('random_state', var('ml_random_state')),
+        where ~ ".random_state (or var ml_random_state)", minimum=0) -%}
     {%- set allowed = {
         'feature_set': ['churn', 'ctr'],
         'algorithm': ['hist_gradient_boosting', 'logistic_regression'],
@@ -54,10 +52,7 @@
     {%- if spec.params is not mapping -%}
         {{ exceptions.raise_compiler_error(where ~ ".params must be a mapping of estimator parameters ({} for the defaults), got " ~ spec.params) }}
     {%- endif -%}
-    {%- if spec.max_training_rows is boolean or spec.max_training_rows is not number
-        or spec.max_training_rows | int != spec.max_training_rows or spec.max_training_rows < 1 -%}
-        {{ exceptions.raise_compiler_error(where ~ ".max_training_rows must be a whole number >= 1, got " ~ spec.max_training_rows) }}
-    {%- endif -%}
+    {%- set max_training_rows = warehouse_ml.check_whole_number(spec.max_training_rows, where ~ ".max_training_rows", minimum=1) -%}
     {%- set evaluation_keys = ['name', 'relation', 'split', 'weight_column'] -%}
     {%- if spec.evaluation_sets is string or spec.evaluation_sets is mapping or spec.evaluation_sets is not iterable -%}
         {{ exceptions.raise_compiler_error(where ~ ".evaluation_sets must be a list of {name, relation, split?, weight_column?}, got " ~ spec.evaluation_sets) }}
@@ -91,14 +86,14 @@
         'params': spec.params,
         'calibration': spec.calibration,
         'negative_downsampling_rate': negative_downsampling_rate,
-        'random_state': random_state | int,
+        'random_state': random_state,
     } -%}
     {%- set spec_row = determining.copy() -%}
     {%- do spec_row.update({
         'feature_set': spec.feature_set,
         'evaluation_sets': spec.evaluation_sets | list,
         'scoring_population': spec.scoring_population,
-        'max_training_rows': spec.max_training_rows | int,
+        'max_training_rows': max_training_rows,
         'spec_fingerprint': local_md5(tojson(determining, sort_keys=true)),
     }) -%}
     {{ return(spec_row) }}

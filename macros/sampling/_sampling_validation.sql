@@ -1,5 +1,4 @@
-{#- Private helpers shared by the sampling macros: argument checks and a run-time guard.
-    Every check names the macro, the argument, what was given and what is allowed. -#}
+{#- Private helpers of the sampling macros: argument checks naming macro, argument, value and what is allowed; a run-time guard. -#}
 
 {#- A fraction in (0, 1]. Returns it as a float. -#}
 {% macro _sampling_check_fraction(macro_name, arg_name, value) -%}
@@ -12,20 +11,10 @@
 {%- endmacro %}
 
 
-{#- A whole number >= minimum (and <= maximum when given; none passes when allowed). Returns it as an int. -#}
+{#- A whole number >= minimum (<= maximum when given), through check_whole_number. Returns it as an int. -#}
 {% macro _sampling_check_whole_number(macro_name, arg_name, value, minimum, maximum=none, allow_none=false, hint='') -%}
-    {%- if value is none and allow_none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- if value is none or value is boolean or value is not number or value != (value | int) or value < minimum
-        or (maximum is not none and value > maximum) -%}
-        {%- set allowed = ('in [' ~ minimum ~ ', ' ~ maximum ~ ']') if maximum is not none else ('>= ' ~ minimum) -%}
-        {{ exceptions.raise_compiler_error(
-            macro_name ~ ": argument `" ~ arg_name ~ "` must be a whole number " ~ allowed
-            ~ (" or none" if allow_none else "") ~ ", got " ~ (value | string) ~ "."
-            ~ (" " ~ hint if hint else "")) }}
-    {%- endif -%}
-    {{ return(value | int) }}
+    {{ return(warehouse_ml.check_whole_number(value, macro_name ~ ": argument `" ~ arg_name ~ "`", minimum=minimum,
+        maximum=maximum, allow_none=allow_none, hint=hint)) }}
 {%- endmacro %}
 
 
@@ -45,8 +34,7 @@
 {%- endmacro %}
 
 
-{#- Column names: a string or a non-empty list of strings. Returns a list. When `relation` is a
-    Relation that exists, every column must be in it (checked at execution, case-insensitively). -#}
+{#- Column names: a string or a non-empty list of strings, checked against a Relation's columns. Returns a list. -#}
 {% macro _sampling_check_columns(macro_name, arg_name, columns, relation) -%}
     {%- if columns is string -%}
         {%- set columns = [columns] -%}
@@ -89,8 +77,7 @@
 {%- endmacro %}
 
 
-{#- A SQL expression that fails the query with `message_expr` (a SQL string expression) when evaluated.
-    Used as `case when <bad> then <raise> else ... end` for checks that need the data (run time). -#}
+{#- A SQL expression that fails the query with message_expr when evaluated (see _sampling__macros.yml). -#}
 {% macro _sampling_raise_runtime_error(message_expr) -%}
     {{ return(adapter.dispatch('_sampling_raise_runtime_error', 'warehouse_ml')(message_expr)) }}
 {%- endmacro %}
@@ -101,10 +88,4 @@
 
 {% macro duckdb___sampling_raise_runtime_error(message_expr) -%}
     cast(error({{ message_expr }}) as double)
-{%- endmacro %}
-
-
-{#- A SQL string literal for `value` (single quotes doubled). -#}
-{% macro _sampling_string_literal(value) -%}
-    {{ return("'" ~ (value | string | replace("'", "''")) ~ "'") }}
 {%- endmacro %}

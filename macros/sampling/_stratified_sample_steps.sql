@@ -62,7 +62,7 @@
         select * from (
             values
             {%- for stratum_value, rate in allocation.items() %}
-                ({{ warehouse_ml._sampling_string_literal(stratum_value) }}, cast({{ rate }} as double)){{ ',' if not loop.last }}
+                ({{ warehouse_ml.sql_string_literal(stratum_value) }}, cast({{ rate }} as double)){{ ',' if not loop.last }}
             {%- endfor %}
         ) as rates (stratum_key, stratum_rate)
     ),

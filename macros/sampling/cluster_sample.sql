@@ -1,8 +1,4 @@
-{#- cluster_sample(relation, cluster_key, fraction, seed, mode='native'): samples whole clusters (e.g. customers)
-    by a seeded hash of `cluster_key` and keeps every row of a sampled cluster. Adds
-    `inclusion_probability` (= fraction, the chance a cluster is drawn) and `sample_weight` (= 1 / fraction).
-    Use it when rows are summarised per cluster (customer features from transactions): sampling single
-    rows would thin every cluster and bias its features. -#}
+{#- cluster_sample(relation, cluster_key, fraction, seed, mode='native'): every row of a seeded-hash share of clusters (see _sampling__macros.yml). -#}
 {% macro cluster_sample(relation, cluster_key, fraction, seed, mode='native') -%}
     {%- set cluster_key = warehouse_ml._sampling_check_columns('cluster_sample', 'cluster_key', cluster_key, relation) -%}
     {%- set fraction = warehouse_ml._sampling_check_fraction('cluster_sample', 'fraction', fraction) -%}

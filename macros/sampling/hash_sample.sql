@@ -1,8 +1,4 @@
-{#- hash_sample(relation, key_columns, fraction, seed, mode='native'): a select of the rows of `relation`
-    whose seeded hash of `key_columns` falls below `fraction`. Deterministic by key and seed: the same
-    rows at every thread count and in every physical order; different seeds give independent samples.
-    Rows with equal keys are kept or dropped together. mode='portable' keeps the same rows on DuckDB
-    and Spark (see seeded_uniform). -#}
+{#- hash_sample(relation, key_columns, fraction, seed, mode='native'): the rows whose seeded hash of the keys is below fraction (see _sampling__macros.yml). -#}
 {% macro hash_sample(relation, key_columns, fraction, seed, mode='native') -%}
     {%- set key_columns = warehouse_ml._sampling_check_columns('hash_sample', 'key_columns', key_columns, relation) -%}
     {%- set fraction = warehouse_ml._sampling_check_fraction('hash_sample', 'fraction', fraction) -%}

@@ -1,10 +1,4 @@
-{#- negative_downsample(relation, label_column, negative_rate, key_columns, seed, mode='native', fraction=1):
-    keeps every positive row (label 1 / true) and a seeded-hash share `negative_rate` of the negative rows
-    (label 0 / false / null). Adds `inclusion_probability` and `sample_weight` (its inverse), so a model
-    trained on the result can be recalibrated: p = q / (q + (1 - q) / negative_rate) for a predicted q.
-    With fraction < 1 it is a random (hash) sample of `fraction` followed by the downsampling, in one pass:
-    positives are kept at `fraction`, negatives at fraction * negative_rate, both decided by the same seeded
-    value, so the result is nested in hash_sample(relation, key_columns, fraction, seed, mode). -#}
+{#- negative_downsample(relation, label_column, negative_rate, key_columns, seed, mode='native', fraction=1): every positive, a share of negatives (see _sampling__macros.yml). -#}
 {% macro negative_downsample(relation, label_column, negative_rate, key_columns, seed, mode='native', fraction=1) -%}
     {%- set name = 'negative_downsample' -%}
     {%- set label_columns = warehouse_ml._sampling_check_columns(name, 'label_column', label_column, relation) -%}

@@ -1,19 +1,4 @@
-{#- random_sample(relation, fraction=none, percent=none, method='bernoulli', seed=none): a select of the
-    engine's own TABLESAMPLE of `relation` (a table, a ref or a CTE name). Give fraction (0, 1] or percent (0, 100].
-
-    Fast, but only as reproducible as the engine makes it. Traps:
-    - DuckDB: `tablesample (p percent)` (the Spark spelling) parses but means SYSTEM sampling there:
-      whole vectors of 2048 rows are kept or dropped, not single rows. This macro always names the method.
-    - DuckDB: seeded `system` sampling is not reproducible with more than one thread (vectors reach the
-      sampler in a different order); seeded `bernoulli` and `reservoir` depend on the physical row order,
-      so rebuilding the source in another order changes the sample. Use hash_sample for stable samples.
-    - Spark: `tablesample (p percent) repeatable (seed)` is a per-partition Bernoulli draw seeded with
-      seed + partition index: it changes with the number and order of input partitions/files.
-      Only 'bernoulli' exists there.
-    - Snowflake: SAMPLE BERNOULLI | SYSTEM (p) SEED (s); a seed is not supported on views and subqueries.
-    - BigQuery: TABLESAMPLE SYSTEM (p PERCENT) only, base tables only, no seed (a warning is logged).
-    - Trino: TABLESAMPLE BERNOULLI | SYSTEM (p), no seed (a warning is logged).
--#}
+{#- random_sample(relation, fraction=none, percent=none, method='bernoulli', seed=none): the engine's TABLESAMPLE, and its traps (see _sampling__macros.yml). -#}
 {% macro random_sample(relation, fraction=none, percent=none, method='bernoulli', seed=none) -%}
     {%- if (fraction is none) == (percent is none) -%}
         {{ exceptions.raise_compiler_error("random_sample: give exactly one of `fraction` (0, 1] or `percent` (0, 100], got fraction=" ~ (fraction | string) ~ ", percent=" ~ (percent | string) ~ ".") }}

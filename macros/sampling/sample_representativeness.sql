@@ -1,11 +1,4 @@
-{#- sample_representativeness(sample, population, features, weight_column=none, bins=10, population_where=none):
-    a select with one row per feature comparing a sample with the population it was drawn from:
-    row counts, population mean, sample mean (weighted by weight_column when given), the population
-    stability index (PSI) over `bins` population-quantile bins (exact discrete quantiles, computed from
-    the population's distinct values and their counts), and the Kolmogorov-Smirnov statistic on the same
-    bin grid (the largest gap between the two cumulative shares; a lower bound of the exact KS).
-    Nulls form their own bin. Features must be numeric or boolean.
-    Columns: feature_name, population_rows, sample_rows, population_mean, sample_mean, psi, ks_statistic. -#}
+{#- sample_representativeness(sample, population, features, weight_column=none, bins=10, population_where=none): means, PSI and KS per feature (see _sampling__macros.yml). -#}
 {% macro sample_representativeness(sample, population, features, weight_column=none, bins=10, population_where=none) -%}
     {%- set name = 'sample_representativeness' -%}
     {%- set features = warehouse_ml._sampling_check_columns(name, 'features', features, population) -%}
@@ -138,8 +131,7 @@
 {%- endmacro %}
 
 
-{#- Private: the bin of `values_.feature_value` given `edges.edge_1..edge_n`: -1 for null, else the number
-    of edges strictly below the value (duplicated edges of a discrete feature skip bins; harmless). -#}
+{#- Private: the quantile bin of values_.feature_value given the edges, -1 for null (see _sampling__macros.yml). -#}
 {% macro _sampling_bin_expression(edge_count) -%}
     case
         when values_.feature_value is null then -1
@@ -151,12 +143,7 @@
 {%- endmacro %}
 
 
-{#- Private: one row with edge_1 .. edge_<bins - 1>, the discrete k/bins quantiles of `value_counts`
-    (columns feature_value, value_rows; nulls ignored): the first value whose cumulative share of rows
-    reaches k/bins, as percentile_disc / quantile_disc define it. Compared in whole numbers
-    (cumulative_rows x bins >= rows x k), so no rounding of k/bins moves an edge; the engines' own
-    functions take the next value where k/bins is inexact in binary and k/bins x rows is whole
-    (e.g. 5/7 of 7 rows). All edges are null when there are no values. -#}
+{#- Private: the discrete k/bins quantiles of value_counts, compared in whole numbers (see _sampling__macros.yml). -#}
 {% macro _sampling_quantile_edges(value_counts, bins) -%}
     select
         {%- for k in range(1, bins) %}

@@ -1,8 +1,4 @@
-{#- sample_stratum_counts(sample, population, strata, population_where=none): a select with one row per
-    stratum (combination of `strata` values, keyed '<v1>|<v2>'): stratum_key, population_rows, sample_rows
-    and expected_sample_rows = population_rows x the stratum's mean inclusion_probability in the sample
-    (the sampling macros give every row of a stratum the same probability when the stratum is the design's).
-    expected_sample_rows is null for a stratum with no sampled row. The sample needs `inclusion_probability`. -#}
+{#- sample_stratum_counts(sample, population, strata, population_where=none): population, sample and expected rows per stratum (see _sampling__macros.yml). -#}
 {% macro sample_stratum_counts(sample, population, strata, population_where=none) -%}
     {%- set strata = warehouse_ml._sampling_check_columns('sample_stratum_counts', 'strata', strata, population) -%}
     {{ return(adapter.dispatch('sample_stratum_counts', 'warehouse_ml')(sample, population, strata, population_where)) }}

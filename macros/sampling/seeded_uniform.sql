@@ -1,18 +1,4 @@
-{#- seeded_uniform(key_columns, seed, mode='native'): a SQL expression, a DOUBLE in [0, 1) that depends
-    only on the key values and the seed. Rows are kept by comparing it with a rate, so a sample is the
-    same on every run, at every thread count and in every physical row order.
-
-    Different seeds give independent values: the seed is mixed in before the final hash. (DuckDB's
-    `hash(key, seed)` is NOT a seeded hash: it combines hash(key) and hash(seed) linearly, so
-    hash(k, 42) xor hash(k, 43) is the same for every k and two seeds give identical or disjoint samples.)
-
-    mode='native'   the engine's fast 64-bit hash (DuckDB: hash(); Spark: xxhash64 seeded through its
-                    first argument). Same rows on every run of one engine, different rows across engines.
-    mode='portable' md5 of the canonical string '<seed>|<key1>|<key2>...' (nulls as '<null>'), first 13 hex
-                    digits (52 bits) / 2^52. DuckDB and Spark compute the same value for integer and
-                    string keys, so they select the same rows. Cast other key types to string yourself
-                    if their text form differs between engines (timestamps with fractions, doubles).
--#}
+{#- seeded_uniform(key_columns, seed, mode='native'): a DOUBLE in [0, 1) set by the key values and the seed alone (see _sampling__macros.yml). -#}
 {% macro seeded_uniform(key_columns, seed, mode='native') -%}
     {%- set key_columns = warehouse_ml._sampling_check_columns('seeded_uniform', 'key_columns', key_columns, none) -%}
     {%- set seed = warehouse_ml._sampling_check_seed('seeded_uniform', seed) -%}

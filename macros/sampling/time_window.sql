@@ -1,8 +1,4 @@
-{#- time_window(relation, time_column, days, end_date=none): the rows of the last `days` days up to and
-    including `end_date`: end_date - (days - 1) <= date(time_column) <= end_date.
-    end_date is a 'YYYY-MM-DD' string (pass a var, e.g. var('ctr_training_end_date')); none means the
-    latest date in `time_column`, so the window follows the data. Use it when only recent data is
-    representative of what the model will score. -#}
+{#- time_window(relation, time_column, days, end_date=none): the rows of the last days days up to end_date (see _sampling__macros.yml). -#}
 {% macro time_window(relation, time_column, days, end_date=none) -%}
     {%- set time_columns = warehouse_ml._sampling_check_columns('time_window', 'time_column', time_column, relation) -%}
     {%- if time_columns | length != 1 -%}

@@ -1,9 +1,6 @@
-{#- The staging pattern, shared by every base_<source>__<table> model: rank the deliveries of each key,
-    flag the later ones as duplicates, and name the first check a row fails. stg_<source>__<table>
-    keeps the rows that are neither; <stg model>_rejected keeps the failed ones with their reason. -#}
+{#- The staging pattern of every base_<source>__<table> model: rank deliveries, flag duplicates, name the first failed check (see _staging__macros.yml). -#}
 
-{#- delivery_rank(key_column, order_by): row_number() of a row among the rows sharing its key, earliest
-    first by the `order_by` columns (nulls last on every engine). -#}
+{#- delivery_rank(key_column, order_by): row_number() among the rows sharing a key, earliest first (see _staging__macros.yml). -#}
 {% macro delivery_rank(key_column, order_by) -%}
     {%- if order_by is string or order_by | length == 0 -%}
         {{ exceptions.raise_compiler_error("delivery_rank: order_by must be a non-empty list of column names, got " ~ order_by) }}
@@ -19,8 +16,7 @@
     coalesce({{ key_column }} is not null and {{ rank_column }} > 1, false)
 {%- endmacro %}
 
-{#- rejection_reason(checks): the reason of the first check that fails, null when all pass.
-    `checks` is a list of [reason, failing_condition] pairs, tested in order. -#}
+{#- rejection_reason(checks): the reason of the first [reason, failing_condition] pair that fails, null when all pass. -#}
 {% macro rejection_reason(checks) -%}
     {%- if checks is string or checks | length == 0 -%}
         {{ exceptions.raise_compiler_error("rejection_reason: checks must be a non-empty list of [reason, failing_condition] pairs, got " ~ checks) }}
@@ -35,8 +31,7 @@
     end
 {%- endmacro %}
 
-{#- is_late_arriving(event_at, loaded_at): the row reached the warehouse more than
-    var('staging_late_arriving_days') days after the event. -#}
+{#- is_late_arriving(event_at, loaded_at): loaded more than var('staging_late_arriving_days') days after the event. -#}
 {% macro is_late_arriving(event_at, loaded_at) -%}
     coalesce({{ loaded_at }} > {{ warehouse_ml.timestamp_add_days(event_at, var('staging_late_arriving_days')) }}, false)
 {%- endmacro %}

@@ -28,8 +28,7 @@
 {%- endmacro %}
 
 
-{#- day_spine(start_expr, end_expr): a select of one row per day, column `date_day`, both ends included.
-    The bounds may be scalar subqueries, e.g. day_spine('(select min(d) from x)', '(select max(d) from x)'). -#}
+{#- day_spine(start_expr, end_expr): a select of one row per day, column date_day, both ends included (bounds may be subqueries). -#}
 {% macro day_spine(start_expr, end_expr) -%}
     {{ return(adapter.dispatch('day_spine', 'warehouse_ml')(start_expr, end_expr)) }}
 {%- endmacro %}

@@ -6,10 +6,8 @@
     {%- endif -%}
     {%- set checked = [] -%}
     {%- for window in windows -%}
-        {%- if window is boolean or window is not number or window | int != window or window < 1 -%}
-            {{ exceptions.raise_compiler_error(name ~ " must hold positive whole numbers of days, got " ~ windows) }}
-        {%- endif -%}
-        {%- do checked.append(window | int) -%}
+        {%- do checked.append(warehouse_ml.check_whole_number(window, name, minimum=1,
+            message=name ~ " must hold positive whole numbers of days, got " ~ windows)) -%}
     {%- endfor -%}
     {%- if checked | unique | list | length != checked | length -%}
         {{ exceptions.raise_compiler_error(name ~ " must not repeat a window, got " ~ windows) }}

@@ -1,5 +1,4 @@
-{#- Layers land in their own schema, named as in dbt_project.yml (staging, intermediate, marts, training),
-    so BI tools see `marts.fct_ad_ctr_daily` rather than `main_marts.fct_ad_ctr_daily`. -#}
+{#- Layers land in their own schema, named as in dbt_project.yml (see _utils__macros.yml). -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name is none -%}
         {{ target.schema }}

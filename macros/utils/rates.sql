@@ -1,5 +1,4 @@
-{#- safe_rate(numerator, denominator): numerator / denominator as DOUBLE, null when the denominator is 0.
-    Casting first matters on Spark, where `x * 1.0 / y` is DECIMAL, not DOUBLE. -#}
+{#- safe_rate(numerator, denominator): numerator / denominator as DOUBLE, null when the denominator is 0 (see _utils__macros.yml). -#}
 {% macro safe_rate(numerator, denominator) -%}
     {{ return(adapter.dispatch('safe_rate', 'warehouse_ml')(numerator, denominator)) }}
 {%- endmacro %}

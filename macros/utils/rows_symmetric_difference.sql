@@ -1,7 +1,4 @@
-{#- rows_symmetric_difference(actual, expected, columns=none): the rows of `actual` that `expected` lacks
-    (issue 'kept but not expected') and the reverse ('expected but not kept'), compared as sets on
-    `columns` (none: every column, in order). Empty when both hold the same rows: the body of a singular
-    test comparing a macro's output with hand-written expected rows. -#}
+{#- rows_symmetric_difference(actual, expected, columns=none): the rows one side has and the other lacks (see _utils__macros.yml). -#}
 {% macro rows_symmetric_difference(actual, expected, columns=none) -%}
     {%- set select_list = columns | join(', ') if columns else '*' -%}
     select

@@ -1,9 +1,4 @@
-{#- spark__load_csv_rows: dbt-spark's seed loader with the column types inferred once per column.
-    Upstream calls adapter.convert_type(agate_table, column) inside the loop over rows, and every
-    call re-infers the column's type from all its cells, so loading is quadratic in rows (minutes
-    for a few thousand rows). Same SQL, same bindings; it overrides dbt-spark's macro because the
-    root project comes first in the `dbt` dispatch search order. Delete it when upstream hoists the
-    type inference out of the loop. -#}
+{#- spark__load_csv_rows: dbt-spark's seed loader with each column's type inferred once (see _utils__macros.yml). -#}
 {% macro spark__load_csv_rows(model, agate_table) %}
     {%- set batch_size = get_batch_size() -%}
     {%- set column_override = model['config'].get('column_types', {}) -%}

@@ -65,6 +65,24 @@ BAD_SPECS = [
         "var extra_impression_columns: column 'placement' is already a column of the model; "
         "list only extra columns.",
     ),
+    (
+        {"extra_impression_columns": {"is_clicked": "numeric"}},
+        "var extra_impression_columns: column 'is_clicked' is already a column of the model; "
+        "list only extra columns.",
+    ),
+    (
+        {"extra_customer_columns": {"is_churned": "numeric"}},
+        "var extra_customer_columns: column 'is_churned' is already a column of the model; "
+        "list only extra columns.",
+    ),
+    (
+        churn_spec_with(max_training_rows=0),
+        "ml_models.churn.max_training_rows must be a whole number >= 1, got 0.",
+    ),
+    (
+        {"churn_min_history_days": 1.5},
+        "churn_min_history_days must be a whole number of days >= 0, got 1.5.",
+    ),
 ]
 
 

@@ -1,5 +1,4 @@
-{#- One row per observation date: month ends (or Sundays) from the first transaction date
-    + churn_min_history_days up to the last transaction date in the data. -#}
+{#- One row per observation date of the churn features (see _churn__models.yml). -#}
 {%- set grain = var('churn_observation_grain') -%}
 {%- set min_history_days = churn_int_var('churn_min_history_days', minimum=0) -%}
 {%- set horizon_days = churn_int_var('churn_horizon_days') -%}

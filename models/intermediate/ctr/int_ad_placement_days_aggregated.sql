@@ -1,5 +1,4 @@
-{#- One row per ad, placement and impression day that has impressions; clicks counted on
-    their impression's day. Days without impressions are absent here (fct_ad_ctr_rolling densifies). -#}
+{#- One row per ad, placement and impression day with impressions (see _ctr__models.yml). -#}
 with
 
 impressions as (

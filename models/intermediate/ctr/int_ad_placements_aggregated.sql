@@ -1,5 +1,4 @@
-{#- One row per ad and placement: totals over the whole history, the input of the
-    placement priors (ctr_placement_priors.py). -#}
+{#- One row per ad and placement: whole-history totals, input of ctr_placement_priors (see _ctr__models.yml). -#}
 with
 
 ad_placement_days as (

@@ -1,5 +1,4 @@
-{#- One row per ad, placement and impression day with impressions. Clicks count on the day of
-    their impression, not the day of the click. -#}
+{#- CTR per ad, placement and impression day; clicks count on their impression's day (see _ctr__models.yml). -#}
 with
 
 ad_placement_days as (

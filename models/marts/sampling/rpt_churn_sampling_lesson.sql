@@ -1,10 +1,4 @@
-{#- The churn lesson, demonstrated: customer-level features computed from a random share of
-    transactions are biased; the same share of customers (a cluster sample) is not.
-    For the population, a `churn_lesson_fraction` hash sample of transactions (as is, and with counts and
-    amounts scaled up by 1 / fraction) and a `churn_lesson_fraction` customer cluster sample, the mean over
-    customers of each feature, as of the last transaction date, and its bias relative to the population.
-    Thinning transactions shrinks counts and the number of distinct products, stretches recency, drops
-    customers with few transactions altogether, and scaling up cannot repair the last three. -#}
+{#- Why churn training data is sampled by customer, demonstrated (see _sampling__models.yml). -#}
 {%- set fraction = var('churn_lesson_fraction') -%}
 {%- set seed = var('sampling_seed') -%}
 {%- set features = [
