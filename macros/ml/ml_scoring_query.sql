@@ -18,7 +18,7 @@
         left join {{ registry }} as registered
             on current_versions.model_name = registered.model_name
             and current_versions.model_version = registered.model_version
-        where current_versions.model_name = '{{ model_name }}'
+        where current_versions.model_name = {{ warehouse_ml.sql_string_literal(model_name) }}
     {%- endset -%}
     {%- set rows = run_query(lookup).rows -%}
     {%- if rows | length != 1 or rows[0][0] is none -%}

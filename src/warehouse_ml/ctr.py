@@ -251,19 +251,19 @@ PREDICTION_GRAIN = ("ad_id", "placement", "impression_date")
 
 PROBABILITY_COLUMN = "click_probability"
 
-PREDICTED_VS_OBSERVED_SQL = """
+_GRAIN_LIST = ", ".join(PREDICTION_GRAIN)
+
+PREDICTED_VS_OBSERVED_SQL = f"""
 select
-    ad_id,
-    placement,
-    impression_date,
+    {_GRAIN_LIST},
     count(*) as impressions,
-    sum(cast({label} as integer)) as clicks,
-    avg(cast({label} as double)) as observed_click_through_rate,
-    avg({probability}) as predicted_click_through_rate,
+    sum(cast({{label}} as integer)) as clicks,
+    avg(cast({{label}} as double)) as observed_click_through_rate,
+    avg({{probability}}) as predicted_click_through_rate,
     any_value(model_version) as model_version,
     any_value(scored_at) as scored_at
-from {table}
-group by ad_id, placement, impression_date
+from {{table}}
+group by {_GRAIN_LIST}
 """
 """Aggregates scored impressions to :data:`PREDICTION_GRAIN` (``{label}``: the spec's label);
 one SQL text for both engines."""
