@@ -13,6 +13,7 @@ Three layers, cheapest first:
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import subprocess
@@ -59,7 +60,7 @@ BAD_VARS: list[tuple[str, Any, str]] = [
     ("churn_feature_windows_days", [30, -1], "must hold positive whole numbers of days"),
     ("sampling_seed", 4.5, "a whole number >= 0, got 4.5."),
     ("ml_random_state", -1, "a whole number >= 0, got -1."),
-    ("ctr_prior_min_impressions", "100", "a whole number >= 0, got 100."),
+    ("ctr_prior_min_impressions", "100", "a whole number >= 0, got '100'."),
     # Dates, enumerations, value lists.
     ("ctr_training_end_date", "2024-02-30", "a date 'YYYY-MM-DD' or null, got '2024-02-30'."),
     ("staging_min_event_at", "yesterday", "a date 'YYYY-MM-DD' or null, got 'yesterday'."),
@@ -167,7 +168,7 @@ def test_good_vars_pass_and_come_back_checked(project: VarsProject) -> None:
         "{{ checked_var('churn_training_holdout_fraction') }}",
         dbt_vars={
             "raw_data_path": "s3://bucket/raw/",
-            "ctr_training_end_date": "2024-02-29",
+            "ctr_training_end_date": datetime.date(2024, 2, 29),  # YAML reads it as a date
             "churn_model_version": "0123456789abcdef",
             "churn_training_holdout_fraction": 0,
         },
