@@ -1,6 +1,6 @@
 {#- Why churn training data is sampled by customer, demonstrated (see _sampling__models.yml). -#}
-{%- set fraction = var('churn_lesson_fraction') -%}
-{%- set seed = var('sampling_seed') -%}
+{%- set fraction = warehouse_ml.checked_var('churn_lesson_fraction') -%}
+{%- set seed = warehouse_ml.checked_var('sampling_seed') -%}
 {%- set features = [
     'transaction_count', 'total_amount', 'avg_basket_amount', 'distinct_products', 'recency_days', 'active_span_days',
 ] -%}
