@@ -46,7 +46,7 @@
         select
             bin,
             sum(value_rows) as row_count,
-            sum(feature_value * value_rows) as value_sum,
+            {{ warehouse_ml.exact_decimal_sum('feature_value * value_rows') }} as value_sum,
             sum(case when feature_value is not null then value_rows end) as value_count
         from (
             select
@@ -63,9 +63,9 @@
         select
             bin,
             count(*) as row_count,
-            sum(sample_weight) as weight_sum,
-            sum(feature_value * sample_weight) as weighted_value_sum,
-            sum(case when feature_value is not null then sample_weight end) as value_weight_sum
+            {{ warehouse_ml.exact_decimal_sum('sample_weight') }} as weight_sum,
+            {{ warehouse_ml.exact_decimal_sum('feature_value * sample_weight') }} as weighted_value_sum,
+            {{ warehouse_ml.exact_decimal_sum('case when feature_value is not null then sample_weight end') }} as value_weight_sum
         from (
             select
                 values_.feature_value,
@@ -109,10 +109,10 @@
             {{ warehouse_ml.safe_rate('sum(value_sum)', 'sum(value_count)') }} as population_mean,
             {{ warehouse_ml.safe_rate('sum(weighted_value_sum)', 'sum(value_weight_sum)') }} as sample_mean,
             {#- PSI with shares floored at 1e-4 so an empty bin gives a large but finite term. -#}
-            sum(
-                (greatest(sample_share, 0.0001) - greatest(population_share, 0.0001))
-                * ln(greatest(sample_share, 0.0001) / greatest(population_share, 0.0001))
-            ) as psi,
+            {{ warehouse_ml.exact_sum(
+                '(greatest(sample_share, 0.0001) - greatest(population_share, 0.0001))'
+                ~ ' * ln(greatest(sample_share, 0.0001) / greatest(population_share, 0.0001))'
+            ) }} as psi,
             max(abs(sample_cdf - population_cdf)) as ks_statistic
         from _sr_cumulative_{{ i }}
     ),

@@ -1,4 +1,5 @@
-{#- Range guards of staging, each a rejection reason: event times (floor, loaded_at, build start) and amounts. -#}
+{#- Range guards of staging, each a rejection reason: event times (floor, loaded_at, build start) and amounts
+    (finite, not above the ceiling, in cents: see money_check). -#}
 
 {% macro event_time_checks(event_at, loaded_at=none) -%}
     {%- set checks = [] -%}
@@ -20,6 +21,7 @@
     {%- if ceiling is not none -%}
         {%- do checks.append([name ~ '_above_max', amount ~ ' > ' ~ ceiling]) -%}
     {%- endif -%}
+    {%- do checks.append(warehouse_ml.money_check(amount, name)) -%}
     {{ return(checks) }}
 {%- endmacro %}
 

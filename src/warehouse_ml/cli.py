@@ -1,4 +1,4 @@
-"""The ``warehouse-ml`` command line: generate raw data, summarise a built warehouse."""
+"""The ``warehouse-ml`` command line: generate raw data, summarise a built warehouse, digest it."""
 
 from __future__ import annotations
 
@@ -142,6 +142,53 @@ def summary(db: Path) -> None:
         "  lineage:    dbt docs generate --profiles-dir profiles && "
         "dbt docs serve --profiles-dir profiles"
     )
+
+
+@main.command()
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("data/warehouse.duckdb"),
+    show_default=True,
+    help="DuckDB file built by dbt.",
+)
+@click.option(
+    "--schemas",
+    multiple=True,
+    help="Schema to digest (repeat the option for several; default: "
+    "staging, intermediate, marts, training, ml).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the digests as JSON to this file.",
+)
+def digest(db: Path, schemas: tuple[str, ...], out: Path | None) -> None:
+    """Print each table's row count and order-independent content digest (run stamps aside).
+
+    Two builds from the same raw data and vars give the same digests: compare the JSON files.
+    """
+    import json
+
+    import duckdb
+
+    from warehouse_ml import digest as digests
+
+    if not db.is_file():
+        raise click.ClickException(
+            f"{db} does not exist. Build the warehouse first: make demo (or dbt build "
+            "--profiles-dir profiles)."
+        )
+    try:
+        found = digests.database_digests(str(db), schemas or digests.DEFAULT_SCHEMAS)
+    except duckdb.Error as exc:
+        raise click.ClickException(f"cannot digest {db}: {exc}") from exc
+    click.echo(digests.format_table(found))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(digests.to_json(found), indent=2, sort_keys=True) + "\n")
+        click.echo(f"wrote {out}")
 
 
 if __name__ == "__main__":

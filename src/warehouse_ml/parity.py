@@ -8,7 +8,8 @@ Not compared (``NOT_COMPARED_MODELS``): the ml layer's populations and evaluatio
 (``ml_churn_scoring_population``, ``ml_churn_evaluation_out_of_time``,
 ``ml_ctr_scoring_population``, ``ml_ctr_evaluation_day``), copies of mart rows filtered by date:
 the marts they copy are compared, and so are the scores and metrics computed from them. Left out
-(``NOT_COMPARED``): the run stamps (``trained_at``, ``scored_at``); the artifact bytes and their
+(``NOT_COMPARED``): the run stamps (``RUN_STAMP_COLUMNS``: ``trained_at``, ``scored_at``,
+``decided_at``); the artifact bytes and their
 sha256 (a zip archive records file times); and the columns that hash or print the training rows bit
 for bit: ``model_version`` and ``data_fingerprint`` (a sum of 64-bit row hashes: a feature summed in
 another order differs in its last bit, e.g. 377.57 vs 377.57000000000005, and so does the hash), the
@@ -65,10 +66,12 @@ NOT_COMPARED_MODELS = frozenset(
     }
 )
 """Models of ``COMPARED_SCHEMAS`` left out: copies of mart rows (see the module docstring)."""
+RUN_STAMP_COLUMNS = ("trained_at", "scored_at", "decided_at")
+"""Columns that record when a run wrote a row, not what it wrote: never compared (here) and never
+digested (:mod:`warehouse_ml.digest`)."""
 NOT_COMPARED = frozenset(
     {
-        "trained_at",
-        "scored_at",
+        *RUN_STAMP_COLUMNS,
         "artifact",
         "artifact_sha256",
         "model_version",
