@@ -1,4 +1,4 @@
-"""The champion/challenger decision log: one row per decision on a newly trained version, appended."""
+"""The champion/challenger decision log: one row per decision on a new version, appended."""
 
 from warehouse_ml import engine, promotion
 

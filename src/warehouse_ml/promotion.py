@@ -107,7 +107,9 @@ def predict(model: registry.LoadedModel, frame: pd.DataFrame) -> np.ndarray:
     return training.recalibrate_downsampled(scores, rate) if rate is not None else scores
 
 
-def version_metric(spec: ModelSpec, model: registry.LoadedModel, frame: pd.DataFrame) -> float | None:
+def version_metric(
+    spec: ModelSpec, model: registry.LoadedModel, frame: pd.DataFrame
+) -> float | None:
     """The promotion metric of ``model`` on the rows of the promotion evaluation set.
 
     Returns ``None`` when it is undefined: no rows, or NaN (a ROC AUC on a single class).
@@ -140,7 +142,9 @@ def candidate_version(spec: ModelSpec, registry_table: Any) -> str:
     ModelNotRegisteredError
         If no registered version was trained from the current spec.
     """
-    table = engine.select(engine.where(registry_table, "model_name", spec.model_name), _REGISTRY_COLUMNS)
+    table = engine.select(
+        engine.where(registry_table, "model_name", spec.model_name), _REGISTRY_COLUMNS
+    )
     rows = [
         row
         for row in engine.collect(table, registry.MAX_REGISTRY_ROWS).to_pylist()
@@ -230,12 +234,16 @@ def decide(
     champion = champion_of(decisions)
     if champion is None:
         return [
-            _resolved(row, FIRST_VERSION, "the first version decided on: it serves (nothing to compare)")
+            _resolved(
+                row, FIRST_VERSION, "the first version decided on: it serves (nothing to compare)"
+            )
         ]
     row["champion_version"] = champion["model_version"]
     where = f"{rule.dataset} ({spec.promotion_evaluation.relation})"
     try:
-        champion_model = registry.load_model(registry_table, spec.model_name, champion["model_version"])
+        champion_model = registry.load_model(
+            registry_table, spec.model_name, champion["model_version"]
+        )
         champion_metric = version_metric(spec, champion_model, frame)
     except (MissingFeatureError, FeatureTypeError) as error:
         problem = str(error).split(";")[0]
@@ -259,9 +267,15 @@ def decide(
         ]
     better = "higher" if rule.higher_is_better else "lower"
     if is_promoted(candidate_metric, champion_metric, rule):
-        reason = f"{rule.metric} on {where} is not worse than the champion's by more than the margin ({better} is better)"
+        reason = (
+            f"{rule.metric} on {where} is not worse than the champion's by more than the "
+            f"margin ({better} is better)"
+        )
         return [_resolved(row, PROMOTED, reason)]
-    reason = f"{rule.metric} on {where} is worse than the champion's by more than the margin ({better} is better); the champion keeps serving"
+    reason = (
+        f"{rule.metric} on {where} is worse than the champion's by more than the margin "
+        f"({better} is better); the champion keeps serving"
+    )
     return [_resolved(row, KEPT, reason)]
 
 
