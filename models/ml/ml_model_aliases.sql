@@ -1,4 +1,4 @@
-{#- The version every scorer uses (alias champion) and the newest version that does not serve (challenger), per model. -#}
+{#- Per model: the version every scorer uses (champion) and the newest one that does not serve (challenger). -#}
 {%- set model_names = var('ml_models').keys() | sort -%}
 {%- set rollback_models = var('ml_rollback_models', []) -%}
 {%- if rollback_models is string or rollback_models is mapping or rollback_models is not iterable
@@ -96,7 +96,7 @@ pinned_decisions as (
 champions as (
     select
         overrides.model_name,
-        'champion' as alias,
+        'champion' as alias,  -- noqa: RF04
         case
             when overrides.pinned_version is not null then overrides.pinned_version
             when overrides.is_rolled_back then previous_champions.model_version
@@ -132,9 +132,14 @@ champions as (
         log_champions.margin,
         case
             when overrides.pinned_version is not null
-                then concat('pinned by var ', overrides.model_name, '_model_version; the decision log''s champion is champion_version')
+                then concat(
+                    'pinned by var ', overrides.model_name,
+                    '_model_version; the decision log''s champion is champion_version'
+                )
             when overrides.is_rolled_back
-                then 'rolled back by var ml_rollback_models to the champion before the decision log''s (champion_version)'
+                then
+                    'rolled back by var ml_rollback_models to the champion before the decision log''s '
+                    || '(champion_version)'
             else log_champions.reason
         end as reason
     from overrides
@@ -149,7 +154,7 @@ champions as (
 challengers as (
     select
         ranked_decisions.model_name,
-        'challenger' as alias,
+        'challenger' as alias,  -- noqa: RF04
         ranked_decisions.model_version,
         ranked_decisions.decided_at,
         ranked_decisions.resolved_by,

@@ -298,7 +298,9 @@ def test_the_spec_carries_the_promotion_rule():
 # One throw-away DuckDB built six times on the small generated data set, up to churn_scores, with
 # the churn model's params changed through var ml_models (a changed spec, so a new version):
 # crippled (no tree can split: constant scores, ROC AUC 0.5), the defaults (better: promoted),
-# crippled another way (worse: a challenger), then rollback and pin by var, then the defaults again.
+# crippled another way (worse: a challenger), then rollback and pin by var, then the defaults again
+# (nothing new: nothing decided), then `dbt run --full-refresh` of the log and the aliases. The
+# defaults retrain to the same version only with rebuilds bit-identical (issue 10, item 1).
 
 CRIPPLED = {"min_samples_leaf": 1_000_000}
 CRIPPLED_OTHERWISE = {"min_samples_leaf": 500_000}
@@ -373,6 +375,14 @@ def builds(small_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     states["pinned"] = churn_state(work_dir)
     states["again_output"] = passed(build(work_dir, small_raw_dir, {}))
     states["again"] = churn_state(work_dir)
+    refreshed = dbt.run_dbt(
+        "run",
+        work_dir,
+        {"raw_data_path": str(small_raw_dir)},
+        args=["--full-refresh", "--select", "ml_model_decisions", "ml_model_aliases"],
+    )
+    states["full_refresh_output"] = passed(refreshed)
+    states["full_refresh"] = churn_state(work_dir)
     return states
 
 
@@ -455,3 +465,8 @@ def test_dbt_a_rollback_without_an_earlier_champion_or_a_bad_pin_fails_naming_th
         work_dir, small_raw_dir, {"churn_model_version": "0123456789abcdef"}, ["ml_model_aliases"]
     )
     assert done.returncode != 0 and "not in" in dbt.output_of(done)
+
+
+def test_dbt_full_refresh_keeps_the_decision_log(builds):
+    assert builds["full_refresh"]["decisions"] == builds["worse"]["decisions"]
+    assert builds["full_refresh"]["aliases"] == builds["worse"]["aliases"]
