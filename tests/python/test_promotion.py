@@ -368,7 +368,9 @@ def builds(small_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     for name, dbt_vars in steps:
         states[f"{name}_output"] = passed(build(work_dir, small_raw_dir, dbt_vars))
         states[name] = churn_state(work_dir)
-    challenger = states["worse"]["churn"]["challenger"]["model_version"]
+    # The challenger (the first version, should a broken rule have promoted the worse one).
+    pin = states["worse"]["churn"].get("challenger") or states["crippled"]["churn"]["champion"]
+    challenger = pin["model_version"]
     states["pinned_output"] = passed(
         build(work_dir, small_raw_dir, {"churn_model_version": challenger})
     )
