@@ -472,3 +472,42 @@ def test_dbt_a_rollback_without_an_earlier_champion_or_a_bad_pin_fails_naming_th
 def test_dbt_full_refresh_keeps_the_decision_log(builds):
     assert builds["full_refresh"]["decisions"] == builds["worse"]["decisions"]
     assert builds["full_refresh"]["aliases"] == builds["worse"]["aliases"]
+
+
+@pytest.mark.parametrize(
+    ("promotion_block", "message"),
+    [
+        (None, "ml_models.churn is missing key(s) promotion"),
+        (
+            {"metric": "roc_auc", "dataset": "out_of_time"},
+            "ml_models.churn.promotion must be a mapping",
+        ),
+        (
+            {"metric": "roc_auc", "dataset": "evaluation_day", "margin": 0.005},
+            "ml_models.churn.promotion.dataset must be one of the model's evaluation_sets "
+            "(holdout, out_of_time), got 'evaluation_day'",
+        ),
+        (
+            {"metric": "roc_auc", "dataset": "out_of_time", "margin": -0.1},
+            "ml_models.churn.promotion.margin must be a number >= 0",
+        ),
+        (
+            {"metric": "roc_auc", "dataset": "out_of_time", "margin": "small"},
+            "ml_models.churn.promotion.margin must be a number >= 0",
+        ),
+        (
+            {"metric": "ROC AUC", "dataset": "out_of_time", "margin": 0.005},
+            "ml_models.churn.promotion.metric must be a metric name",
+        ),
+    ],
+)
+def test_dbt_a_bad_promotion_block_fails_at_parse_time_naming_the_key(
+    tmp_path, promotion_block, message
+):
+    models = yaml.safe_load((dbt.PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["ml_models"]
+    if promotion_block is None:
+        models["churn"].pop("promotion")
+    else:
+        models["churn"]["promotion"] = promotion_block
+    done = dbt.run_dbt("parse", tmp_path, {"ml_models": models}, args=["--no-partial-parse"])
+    assert done.returncode != 0 and message in dbt.output_of(done), dbt.output_of(done)[-3000:]
