@@ -1,28 +1,29 @@
-{#- ml_scoring_query(registry, model_name, population, versions): the current version's compiled scoring query over `population`. -#}
-{% macro ml_scoring_query(registry, model_name, population, versions) -%}
+{#- ml_scoring_query(registry, model_name, population, aliases): the champion's compiled scoring query over `population`. -#}
+{% macro ml_scoring_query(registry, model_name, population, aliases) -%}
     {%- set placeholder = {'sql': 'select * from ' ~ population, 'model_version': 'unknown'} -%}
     {%- if not execute -%}
         {{ return(placeholder) }}
     {%- endif -%}
-    {%- if load_relation(registry) is none or load_relation(versions) is none -%}
+    {%- if load_relation(registry) is none or load_relation(aliases) is none -%}
         {%- if flags.WHICH in ('run', 'build') -%}
-            {{ exceptions.raise_compiler_error("ml_scoring_query: " ~ registry ~ " or " ~ versions ~ " does not exist; build the training model and ml_current_model_versions first") }}
+            {{ exceptions.raise_compiler_error("ml_scoring_query: " ~ registry ~ " or " ~ aliases ~ " does not exist; build the training model, ml_model_decisions and ml_model_aliases first") }}
         {%- endif -%}
         {#- dbt compile / docs generate before the first build: nothing to look up yet. -#}
         {{ return(placeholder) }}
     {%- endif -%}
     {%- set column = 'scoring_sql_spark' if target.type == 'spark' else 'scoring_sql_duckdb' -%}
     {%- set lookup -%}
-        select current_versions.model_version, registered.{{ column }} as scoring_sql
-        from {{ versions }} as current_versions
+        select champions.model_version, registered.{{ column }} as scoring_sql
+        from {{ aliases }} as champions
         left join {{ registry }} as registered
-            on current_versions.model_name = registered.model_name
-            and current_versions.model_version = registered.model_version
-        where current_versions.model_name = {{ warehouse_ml.sql_string_literal(model_name) }}
+            on champions.model_name = registered.model_name
+            and champions.model_version = registered.model_version
+        where champions.model_name = {{ warehouse_ml.sql_string_literal(model_name) }}
+            and champions.alias = 'champion'
     {%- endset -%}
     {%- set rows = run_query(lookup).rows -%}
     {%- if rows | length != 1 or rows[0][0] is none -%}
-        {{ exceptions.raise_compiler_error("ml_scoring_query: " ~ versions ~ " has no version for model '" ~ model_name ~ "'; build its training model first") }}
+        {{ exceptions.raise_compiler_error("ml_scoring_query: " ~ aliases ~ " has no champion for model '" ~ model_name ~ "'; build its training model and ml_model_decisions first") }}
     {%- endif -%}
     {%- if rows[0][1] is none -%}
         {{ exceptions.raise_compiler_error("ml_scoring_query: model '" ~ model_name ~ "' version '" ~ rows[0][0] ~ "' has no compiled SQL in " ~ registry ~ " (only linear models compile); score it with the Python model") }}

@@ -92,6 +92,20 @@
 {%- endmacro %}
 
 
+{#- model_names_var(name): a list (possibly empty) of model names of var('ml_models'). -#}
+{% macro model_names_var(name) -%}
+    {%- set values = var(name, []) -%}
+    {%- set models = var('ml_models', {}) -%}
+    {%- set known = (models if models is mapping else {}) | sort -%}
+    {%- set is_list = values is not none and values is not string and values is not mapping and values is iterable -%}
+    {%- if not is_list or values | reject('in', known) | list -%}
+        {%- do warehouse_ml._var_error(name, 'a list of models of ml_models (' ~ (known | join(', ')) ~ ')', values,
+            'E.g. [churn]; [] for none.') -%}
+    {%- endif -%}
+    {{ return(values | list) }}
+{%- endmacro %}
+
+
 {#- path_var(name): a folder path or URI the contract check and the engines read alike; trailing '/' dropped. -#}
 {% macro path_var(name) -%}
     {%- set value = var(name) -%}

@@ -41,6 +41,7 @@
         'sampling_max_psi': ['number', {'lower': 0, 'lower_inclusive': false}],
         'ml_random_state': ['whole_number', {'minimum': 0}],
         'ctr_scoring_window_days': ['whole_number', days],
+        'ml_rollback_models': ['model_names', {}],
         'spark_file_format': ['choice', {'default': 'parquet', 'allowed': [
             'parquet', 'delta', 'iceberg', 'hudi', 'orc', 'csv', 'json', 'text', 'hive', 'jdbc', 'libsvm']}],
     }) }}
@@ -66,6 +67,8 @@
         {{ return(warehouse_ml.path_var(name)) }}
     {%- elif kind == 'string_list' -%}
         {{ return(warehouse_ml.string_list_var(name, **arguments)) }}
+    {%- elif kind == 'model_names' -%}
+        {{ return(warehouse_ml.model_names_var(name)) }}
     {%- elif kind == 'windows' -%}
         {{ return(warehouse_ml.windows_days_var(name)) }}
     {%- elif kind == 'extra_columns' -%}

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from warehouse_ml import engine, lifecycle
+from warehouse_ml import engine, lifecycle, promotion
 from warehouse_ml.specs import ModelSpec
 
 MAX_AD_PLACEMENT_ROWS = 1_000_000
@@ -280,14 +280,14 @@ def ctr_predictions(
     spec: ModelSpec,
     population: Mapping[str, Any],
     registry_table: Any,
-    versions: Any,
+    aliases: Any,
     *,
     scored_at: datetime | None = None,
 ) -> Any:
     """Predicted vs observed CTR per ad x placement x day of the CTR scoring population.
 
     Every impression is scored (streamed, recalibrated as registered) with the version of
-    ``ml_current_model_versions`` and aggregated by the engine.
+    ``ml_model_aliases`` (its ``champion``) and aggregated by the engine.
 
     Returns
     -------
@@ -300,7 +300,7 @@ def ctr_predictions(
         spec,
         population,
         registry_table,
-        versions,
+        promotion.champion_version(aliases, spec.model_name),
         keys=(*PREDICTION_GRAIN, spec.label),
         probability_column=PROBABILITY_COLUMN,
         scored_at=scored_at,

@@ -212,13 +212,13 @@ def score(
     spec: ModelSpec,
     population: Mapping[str, Any],
     registry_table: Any,
-    versions: Any,
+    version: str,
     *,
     keys: tuple[str, ...] | None = None,
     probability_column: str = "probability",
     scored_at: datetime | None = None,
 ) -> Any:
-    """Score the spec's population with the version ``ml_current_model_versions`` resolved.
+    """Score the spec's population with ``version`` (the champion of ``ml_model_aliases``).
 
     Parameters
     ----------
@@ -229,8 +229,9 @@ def score(
         ``{spec.scoring_population: dbt.ref(...)}``, scored exactly as given.
     registry_table : table
         The model's registry.
-    versions : table
-        ``ml_current_model_versions``.
+    version : str
+        The version to score with, read from ``ml_model_aliases`` by
+        :func:`warehouse_ml.promotion.champion_version`.
     keys : tuple of str, optional
         Columns carried to the output (default: the spec's key columns).
     probability_column : str
@@ -243,9 +244,7 @@ def score(
         Lazy: ``keys``, ``probability_column``, ``model_version``, ``scored_at``.
     """
     check_relations(spec, list(population), [spec.scoring_population], "scoring")
-    model = registry.load_model(
-        registry_table, spec.model_name, registry.current_version(versions, spec.model_name)
-    )
+    model = registry.load_model(registry_table, spec.model_name, version)
     when = scored_at or datetime.now(UTC)
     if when.tzinfo is not None:
         when = when.astimezone(UTC).replace(tzinfo=None)

@@ -2,18 +2,20 @@
 
 Compared: every model in the ``marts`` schema and in the ``ml`` schema (``ml_model_specs``
 whole: Jinja renders it, ``spec_fingerprint`` too, so nothing in it is engine-specific; the model
-registries, ``ml_model_metrics``, ``ml_current_model_versions`` (model_name, resolved_by) and the
-scores), so a spec, a sample, a fitted model or a score that differs between engines fails.
+registries, ``ml_model_metrics``, the decision log ``ml_model_decisions`` and the alias table
+``ml_model_aliases`` (who serves, resolved how, on which figures) and the scores), so a spec, a
+sample, a fitted model, a promotion decision or a score that differs between engines fails.
 Not compared (``NOT_COMPARED_MODELS``): the ml layer's populations and evaluation sets
 (``ml_churn_scoring_population``, ``ml_churn_evaluation_out_of_time``,
 ``ml_ctr_scoring_population``, ``ml_ctr_evaluation_day``), copies of mart rows filtered by date:
 the marts they copy are compared, and so are the scores and metrics computed from them. Left out
-(``NOT_COMPARED``): the run stamps (``RUN_STAMP_COLUMNS``: ``trained_at``, ``scored_at``,
-``decided_at``); the artifact bytes and their
-sha256 (a zip archive records file times); and the columns that hash or print the training rows bit
-for bit: ``model_version`` and ``data_fingerprint`` (a sum of 64-bit row hashes: a feature summed in
-another order differs in its last bit, e.g. 377.57 vs 377.57000000000005, and so does the hash), the
-scoring SQL and the metrics JSON (coefficients and metrics as text). What they stand for is compared
+(``NOT_COMPARED``): the run stamps (``RUN_STAMP_COLUMNS``: ``trained_at``,
+``scored_at``, ``decided_at``); the artifact
+bytes and their sha256 (a zip archive records file times); and the columns that hash or print the
+training rows bit for bit: ``model_version`` (and ``champion_version``, a version too) and
+``data_fingerprint`` (a sum of 64-bit row hashes: a feature summed in another order differs in its
+last bit, e.g. 377.57 vs 377.57000000000005, and so does the hash), the scoring SQL and the
+metrics JSON (coefficients and metrics as text). What they stand for is compared
 by value: the metrics in ``ml_model_metrics`` and every score within ``rtol``, ``row_count``,
 ``weight_sum``, parameters and features exactly. For every compared table the check asserts, per the
 Scale-out issue:
@@ -75,6 +77,7 @@ NOT_COMPARED = frozenset(
         "artifact",
         "artifact_sha256",
         "model_version",
+        "champion_version",
         "data_fingerprint",
         "scoring_sql_duckdb",
         "scoring_sql_spark",

@@ -304,29 +304,12 @@ def registered_metrics(*registries: Any) -> pa.Table:
     return metrics.metrics_table(rows)
 
 
-def current_version(versions: Any, model_name: str) -> str:
-    """The version to score ``model_name`` with, from ``ml_current_model_versions``.
-
-    Raises
-    ------
-    ModelNotRegisteredError
-        If ``versions`` has no row (or a null version) for ``model_name``.
-    """
-    rows = rows_of(engine.where(versions, "model_name", model_name))
-    if len(rows) != 1 or rows[0]["model_version"] is None:
-        raise ModelNotRegisteredError(
-            f"ml_current_model_versions has no version for model '{model_name}' "
-            f"({len(rows)} rows); build ml_{model_name}_model and ml_current_model_versions first"
-        )
-    return str(rows[0]["model_version"])
-
-
 def select_version(registry: Any, model_name: str, version: str) -> dict[str, Any]:
     """The registry row of ``model_name`` at ``version``.
 
-    There is no default version: which version is current is decided once, in SQL
-    (``ml_current_model_versions``, read by :func:`current_version`). The engine filters the
-    registry to that one row before anything (artifact bytes included) leaves it.
+    There is no default version: which version serves is decided once, in SQL
+    (``ml_model_aliases``, read by :func:`warehouse_ml.promotion.champion_version`). The engine
+    filters the registry to that one row before anything (artifact bytes included) leaves it.
 
     Raises
     ------
@@ -347,7 +330,7 @@ def select_version(registry: Any, model_name: str, version: str) -> dict[str, An
         )
     raise ModelVersionNotFoundError(
         f"model '{model_name}' has no version '{version}' (registered: {known}); "
-        "pass a registered version (ml_current_model_versions resolves the current one)"
+        "pass a registered version (ml_model_aliases resolves the serving one)"
     )
 
 

@@ -56,11 +56,13 @@ def churn_relations(connection):
 
 
 def versions_table(*rows: tuple[str, str]) -> pa.Table:
+    """Champion rows of ml_model_aliases (plus a challenger that must not be scored with)."""
     return pa.table(
         {
-            "model_name": [r[0] for r in rows],
-            "model_version": [r[1] for r in rows],
-            "resolved_by": ["newest"] * len(rows),
+            "model_name": [r[0] for r in rows] + [r[0] for r in rows],
+            "alias": ["champion"] * len(rows) + ["challenger"] * len(rows),
+            "model_version": [r[1] for r in rows] + ["0123456789abcdef"] * len(rows),
+            "resolved_by": ["first_version"] * len(rows) + ["kept"] * len(rows),
         }
     )
 
@@ -258,7 +260,7 @@ def test_churn_risk_deciles_refuse_keys_that_are_not_identifiers(keys):
         churn.risk_deciles_sql(keys)
 
 
-def test_scorers_use_the_version_of_ml_current_model_versions(connection, churn_registry):
+def test_scorers_use_the_champion_of_ml_model_aliases(connection, churn_registry):
     population = tables(connection, ml_churn_scoring_population=churn_frame(customers=10, dates=1))
     with pytest.raises(ModelVersionNotFoundError, match="no version 'feedfacefeedface'"):
         churn.churn_scores(

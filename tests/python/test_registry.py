@@ -9,7 +9,6 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 import pytest
 import yaml
 from _ml_synthetic import FEATURES, synthetic_frame
@@ -107,7 +106,8 @@ def test_code_version_covers_every_module_that_can_change_a_model(monkeypatch):
 
 
 # Modules that cannot change a model or its scores; every other module must be in CODE_MODULES.
-NOT_MODEL_CODE = {"__init__", "cli", "contract", "digest", "duckdb_plugin", "errors", "parity"}
+# promotion decides which registered version serves; it changes no version.
+NOT_MODEL_CODE = {"__init__", "cli", "contract", "digest", "duckdb_plugin", "errors", "parity", "promotion"}
 
 
 def test_every_library_module_is_classified():
@@ -141,21 +141,6 @@ def test_is_registered_finds_a_version_in_any_engine_table(trained):
     assert registry.is_registered(relation, "churn", row["model_version"])
 
 
-def test_current_version_reads_ml_current_model_versions():
-    versions = pa.table(
-        {
-            "model_name": ["churn", "ctr"],
-            "model_version": ["abc", None],
-            "resolved_by": ["pinned", "newest"],
-        }
-    )
-    assert registry.current_version(versions, "churn") == "abc"
-    with pytest.raises(ModelNotRegisteredError, match="no version for model 'ctr'"):
-        registry.current_version(versions, "ctr")
-    with pytest.raises(ModelNotRegisteredError, match="no version for model 'uplift'"):
-        registry.current_version(versions, "uplift")
-
-
 @pytest.mark.parametrize("engine_name", ["arrow", "duckdb"])
 def test_select_version_picks_the_given_version(trained, frame, engine_name):
     old = row_for(trained, when=datetime(2026, 1, 1))
@@ -172,7 +157,7 @@ def test_select_version_picks_the_given_version(trained, frame, engine_name):
 
 
 def test_select_version_has_no_default_version(trained):
-    """The version rule lives in SQL (ml_current_model_versions): no 'newest' fallback here."""
+    """The version rule lives in SQL (ml_model_aliases): no 'newest' fallback here."""
     table = registry.registry_table([row_for(trained)])
     with pytest.raises(TypeError):
         registry.select_version(table, "churn")

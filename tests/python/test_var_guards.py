@@ -211,8 +211,7 @@ RAW_READS = {
     "macros/raw/validate_raw_sources.sql": {"extra_var"},
     "macros/ml/ml_model_spec.sql": {"'ml_models'", "'ml_random_state'"},
     "models/ml/ml_model_specs.sql": {"'ml_models'"},
-    # Replaced by ml_model_aliases (issue 10, D), which reads the pins through model_version_var.
-    "models/ml/ml_current_model_versions.sql": {"'ml_models'", "version_var"},
+    "models/ml/ml_model_aliases.sql": {"'ml_models'"},
 }
 VAR_CALL = re.compile(r"\bvar\(\s*([^,)]+)")
 JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
