@@ -49,6 +49,11 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _run(connection: Any, sql: str) -> list[tuple]:
+    """Execute ``sql`` and fetch its result (DuckDB wants a result drained before the next)."""
+    return connection.execute(sql).fetchall()
+
+
 def _sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -117,7 +122,7 @@ def export_registry(db_path: Path, out_dir: Path) -> dict[str, Any]:
         schema, registries = find_registries(connection)
         tables: dict[str, dict[str, Any]] = {}
         for model_name, table in registries:
-            rows = connection.execute(
+            rows = connection.sql(
                 f"select * from {_quote(schema)}.{_quote(table)} order by model_version"
             ).to_arrow_table()
             path = out_dir / f"{table}.parquet"
@@ -215,13 +220,14 @@ def import_registry(db_path: Path, directory: Path, schema: str | None = None) -
     appended: dict[str, int] = {}
     with duckdb.connect(str(db_path)) as connection:
         connection.begin()
-        connection.execute(f"create schema if not exists {_quote(schema)}")
+        _run(connection, f"create schema if not exists {_quote(schema)}")
         for table, rows in tables.items():
             target = f"{_quote(schema)}.{_quote(table)}"
             connection.register("registry_import_rows", rows)
-            connection.execute(
+            _run(
+                connection,
                 f"create table if not exists {target} as select * from registry_import_rows "
-                "where false"
+                "where false",
             )
             existing = {
                 name
@@ -234,19 +240,17 @@ def import_registry(db_path: Path, directory: Path, schema: str | None = None) -
             }
             described = connection.execute("describe select * from registry_import_rows")
             types = {row[0]: row[1] for row in described.fetchall()}
-            for name in rows.column_names:
-                if name not in existing:
-                    connection.execute(
-                        f"alter table {target} add column {_quote(name)} {types[name]}"
-                    )
+            for name in [n for n in rows.column_names if n not in existing]:
+                _run(connection, f"alter table {target} add column {_quote(name)} {types[name]}")
             columns = ", ".join(_quote(name) for name in rows.column_names)
-            before = connection.execute(f"select count(*) from {target}").fetchone()[0]
-            connection.execute(
+            before = connection.execute(f"select count(*) from {target}").fetchall()[0][0]
+            _run(
+                connection,
                 f"insert into {target} ({columns}) select {columns} from registry_import_rows as i "
                 f"where not exists (select 1 from {target} as t where t.model_name = i.model_name "
-                "and t.model_version = i.model_version)"
+                "and t.model_version = i.model_version)",
             )
-            appended[table] = connection.execute(f"select count(*) from {target}").fetchone()[0]
+            appended[table] = connection.execute(f"select count(*) from {target}").fetchall()[0][0]
             appended[table] -= before
             connection.unregister("registry_import_rows")
         connection.commit()
