@@ -203,6 +203,22 @@ def test_with_the_key_set_unsigned_and_forged_rows_are_refused(
     assert_refused(score(work_dir, warehouse["raw"]), version, "the signature does not verify")
 
 
+def test_rows_and_registries_from_before_integrity_say_retrain_or_reimport(warehouse, scoring_copy):
+    """Upgrading: an old row (null integrity_sha256) or an old table (no column) is refused."""
+    work_dir, db, version = scoring_copy
+    with duckdb.connect(str(db)) as connection:
+        connection.execute("update ml.ml_ctr_model set integrity_sha256 = null")
+    done = score(work_dir, warehouse["raw"])
+    assert_refused(done, version, "the row has no integrity_sha256")
+    assert "retrain or re-import" in dbt.output_of(done)
+    with duckdb.connect(str(db)) as connection:
+        connection.execute("alter table ml.ml_ctr_model drop column integrity_sha256")
+    done = build(work_dir, warehouse["raw"], select=["ctr_impression_scores"], command="run")
+    output = dbt.output_of(done)
+    assert done.returncode != 0
+    assert "has no integrity_sha256 column" in output and "retrain or re-import" in output
+
+
 # --- an interrupted build appends nothing half-registered, nothing twice ---------------------
 
 
