@@ -383,9 +383,17 @@ def registry_row(
 
     The row's ``integrity_sha256`` covers :data:`INTEGRITY_FIELDS`; ``signature`` is their HMAC
     when :data:`REGISTRY_KEY_ENV` is set (else null).
+
+    Raises
+    ------
+    UntrustedArtifactError
+        If the pipeline holds a type outside :data:`warehouse_ml.training.ARTIFACT_TYPES`
+        (nothing is registered that the loader would refuse).
     """
     code = code or code_version()
     artifact = serialize(trained.pipeline)
+    # Refuse at registration what the loader would refuse (e.g. params that add a type).
+    check_artifact_types(artifact, f"model '{model_name}' (a new version, not registered)")
     when = trained_at or datetime.now(UTC)
     if when.tzinfo is not None:
         when = when.astimezone(UTC).replace(tzinfo=None)

@@ -153,6 +153,14 @@ def test_a_pipeline_with_another_type_is_refused_naming_it(
     assert refused in message and "outside training.ARTIFACT_TYPES" in message
 
 
+def test_a_pipeline_the_loader_would_refuse_is_not_registered(trained, frame):
+    foreign = training.TrainedModel(
+        **{**trained.__dict__, "pipeline": foreign_pipeline(frame, "passthrough")}
+    )
+    with pytest.raises(UntrustedArtifactError, match="not registered.*DecisionTreeClassifier"):
+        row_of(foreign)
+
+
 def test_no_prefix_trust_is_left():
     source = (PROJECT_DIR / "src" / "warehouse_ml" / "registry.py").read_text()
     assert "startswith" not in source and "_TRUSTED" not in source
