@@ -269,6 +269,12 @@ def test_an_interrupted_registry_build_appends_each_version_once(warehouse, tmp_
             "select model_version from ml.ml_current_model_versions where model_name = 'ctr'"
         ).fetchone()
         connection.execute("delete from ml.ml_ctr_model where model_version = ?", [version])
+        # What a killed run (SIGKILL after the Python model wrote its rows) leaves behind: the
+        # scratch table, committed; the append, not.
+        connection.execute(
+            "create table main.ml_ctr_model__dbt_tmp20200101000000000000 as "
+            "select * from ml.ml_ctr_model"
+        )
     interrupt_registry_build(tmp_path, warehouse["raw"], delay)
     interrupted = registered(db)["ml_ctr_model"]
     assert [row[1] for row in interrupted].count(version) <= 1
