@@ -1,4 +1,5 @@
-"""The ``warehouse-ml`` command line: generate raw data, summarise a built warehouse, digest it."""
+"""The ``warehouse-ml`` command line: generate raw data, summarise a built warehouse, digest it,
+export and import the model registries."""
 
 from __future__ import annotations
 
@@ -189,6 +190,69 @@ def digest(db: Path, schemas: tuple[str, ...], out: Path | None) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(digests.to_json(found), indent=2, sort_keys=True) + "\n")
         click.echo(f"wrote {out}")
+
+
+@main.group()
+def registry() -> None:
+    """Back up the model registries to Parquet and restore them."""
+
+
+@registry.command("export")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("data/warehouse.duckdb"),
+    show_default=True,
+    help="DuckDB file built by dbt.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Output folder: <out>/ml_<model>_model.parquet and <out>/manifest.json.",
+)
+def registry_export(db: Path, out: Path) -> None:
+    """Write every registry table (found from ml_model_specs) to Parquet, with a manifest."""
+    from warehouse_ml import registry_archive
+    from warehouse_ml.errors import WarehouseMLError
+
+    if not db.is_file():
+        raise click.ClickException(f"{db} does not exist. Build the warehouse first: make demo.")
+    _check_writable(out)
+    try:
+        manifest = registry_archive.export_registry(db, out)
+    except WarehouseMLError as exc:
+        raise click.ClickException(str(exc)) from exc
+    tables = ", ".join(f"{t} {e['rows']:,} rows" for t, e in manifest["tables"].items())
+    click.echo(f"wrote {out} (schema {manifest['schema']}): {tables or 'no registry tables'}")
+
+
+@registry.command("import")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("data/warehouse.duckdb"),
+    show_default=True,
+    help="DuckDB file to restore into (created when absent).",
+)
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="A folder written by warehouse-ml registry export.",
+)
+def registry_import(db: Path, source: Path) -> None:
+    """Verify every exported row, then append the versions the warehouse does not hold yet."""
+    from warehouse_ml import registry_archive
+    from warehouse_ml.errors import WarehouseMLError
+
+    try:
+        appended = registry_archive.import_registry(db, source)
+    except WarehouseMLError as exc:
+        raise click.ClickException(str(exc)) from exc
+    counts = ", ".join(f"{t} +{n:,}" for t, n in appended.items())
+    click.echo(f"imported {source} into {db}: {counts or 'no registry tables'}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ Not compared (``NOT_COMPARED_MODELS``): the ml layer's populations and evaluatio
 the marts they copy are compared, and so are the scores and metrics computed from them. Left out
 (``NOT_COMPARED``): the run stamps (``RUN_STAMP_COLUMNS``: ``trained_at``,
 ``scored_at``, ``decided_at``); the artifact
-bytes and their sha256 (a zip archive records file times); and the columns that hash or print the
+bytes and their sha256 (a zip archive records file times), and so the row's ``integrity_sha256``
+and ``signature`` over it; and the columns that hash or print the
 training rows bit for bit: ``model_version`` (and ``champion_version``, a version too) and
 ``data_fingerprint`` (a sum of 64-bit row hashes: a feature summed in another order differs in its
 last bit, e.g. 377.57 vs 377.57000000000005, and so does the hash), the scoring SQL and the
@@ -82,6 +83,8 @@ NOT_COMPARED = frozenset(
         "scoring_sql_duckdb",
         "scoring_sql_spark",
         "metrics",
+        "integrity_sha256",
+        "signature",
     }
 )
 """Columns that record when a run wrote a row, or hash or print its training rows bit for bit
