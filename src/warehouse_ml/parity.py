@@ -2,8 +2,11 @@
 
 Compared: every model in the ``marts`` schema and in the ``ml`` schema (``ml_model_specs``
 whole: Jinja renders it, ``spec_fingerprint`` too, so nothing in it is engine-specific; the model
-registries, ``ml_model_metrics``, ``ml_current_model_versions`` (model_name, resolved_by) and the
-scores), so a spec, a sample, a fitted model or a score that differs between engines fails.
+registries, ``ml_model_metrics``, ``ml_current_model_versions`` (model_name, resolved_by), the
+scores, the score histories ``churn_score_history`` and ``ctr_prediction_history`` by content (their
+keys without ``model_version``: a fresh build holds one version) and the drift report
+``ml_feature_drift``), so a spec, a sample, a fitted model, a score or a drift figure that differs
+between engines fails.
 Not compared (``NOT_COMPARED_MODELS``): the ml layer's populations and evaluation sets
 (``ml_churn_scoring_population``, ``ml_churn_evaluation_out_of_time``,
 ``ml_ctr_scoring_population``, ``ml_ctr_evaluation_day``), copies of mart rows filtered by date:
