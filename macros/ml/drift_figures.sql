@@ -62,8 +62,8 @@
         {%- do join_on.append('{a}.' ~ column ~ ' = {b}.' ~ column) -%}
     {%- endfor -%}
     {%- set join_on = join_on | join(' and ') -%}
-    {#- Rows are first reduced to their distinct values (exact counts); every float sum runs in a fixed
-        order (ordered_sum), so the figures are the same bit for bit at any thread count. -#}
+    {#- Rows are first reduced to their distinct values (exact counts); every float sum goes through
+        exact_sum, so on DuckDB the figures are the same bit for bit at any thread count. -#}
     with
 
     _dd_values as (
@@ -72,8 +72,8 @@
             side,
             feature_value,
             count(*) as value_rows,
-            {{ warehouse_ml.ordered_sum('row_weight', 'row_weight') }} as value_weight,
-            {{ warehouse_ml.ordered_sum('row_weight * row_weight', 'row_weight') }} as value_weight_squared
+            {{ warehouse_ml.exact_sum('row_weight') }} as value_weight,
+            {{ warehouse_ml.exact_sum('row_weight * row_weight') }} as value_weight_squared
         from {{ rows }}
         group by {{ keys }}, side, feature_value
     ),
@@ -83,9 +83,9 @@
             {{ keys }},
             cast(sum(case when side = 0 then value_rows else 0 end) as bigint) as reference_rows,
             cast(sum(case when side = 1 then value_rows else 0 end) as bigint) as current_rows,
-            {{ warehouse_ml.ordered_sum('case when side = 0 then value_weight else 0 end', 'side, feature_value') }} as reference_weight,
-            {{ warehouse_ml.ordered_sum('case when side = 0 then value_weight_squared else 0 end', 'side, feature_value') }} as reference_weight_squared,
-            {{ warehouse_ml.ordered_sum('case when side = 1 then value_weight else 0 end', 'side, feature_value') }} as current_weight
+            {{ warehouse_ml.exact_sum('case when side = 0 then value_weight else 0 end') }} as reference_weight,
+            {{ warehouse_ml.exact_sum('case when side = 0 then value_weight_squared else 0 end') }} as reference_weight_squared,
+            {{ warehouse_ml.exact_sum('case when side = 1 then value_weight else 0 end') }} as current_weight
         from _dd_values
         group by {{ keys }}
     ),
@@ -122,9 +122,9 @@
         select
             {{ keys }},
             {%- for side, prefix in [(0, 'reference'), (1, 'current')] %}
-            {{ warehouse_ml.ordered_sum('case when side = ' ~ side ~ ' and feature_value is not null then value_weight else 0 end', 'side, feature_value') }} as {{ prefix }}_value_weight,
-            {{ warehouse_ml.ordered_sum('case when side = ' ~ side ~ ' then value_weight * feature_value else 0 end', 'side, feature_value') }} as {{ prefix }}_value_sum,
-            {{ warehouse_ml.ordered_sum('case when side = ' ~ side ~ ' then value_weight * feature_value * feature_value else 0 end', 'side, feature_value') }} as {{ prefix }}_square_sum{{ ',' if not loop.last }}
+            {{ warehouse_ml.exact_sum('case when side = ' ~ side ~ ' and feature_value is not null then value_weight else 0 end') }} as {{ prefix }}_value_weight,
+            {{ warehouse_ml.exact_sum('case when side = ' ~ side ~ ' then value_weight * feature_value else 0 end') }} as {{ prefix }}_value_sum,
+            {{ warehouse_ml.exact_sum('case when side = ' ~ side ~ ' then value_weight * feature_value * feature_value else 0 end') }} as {{ prefix }}_square_sum{{ ',' if not loop.last }}
             {%- endfor %}
         from _dd_values
         group by {{ keys }}
@@ -158,8 +158,8 @@
         select
             {{ keys }},
             bin,
-            {{ warehouse_ml.ordered_sum('case when side = 0 then value_weight else 0 end', 'side, feature_value') }} as reference_bin_weight,
-            {{ warehouse_ml.ordered_sum('case when side = 1 then value_weight else 0 end', 'side, feature_value') }} as current_bin_weight
+            {{ warehouse_ml.exact_sum('case when side = 0 then value_weight else 0 end') }} as reference_bin_weight,
+            {{ warehouse_ml.exact_sum('case when side = 1 then value_weight else 0 end') }} as current_bin_weight
         from _dd_binned
         group by {{ keys }}, bin
     ),
@@ -190,11 +190,11 @@
         select
             {{ keys }},
             cast(count(case when reference_share > 0 or current_share > 0 then 1 end) as bigint) as occupied_bins,
-            {{ warehouse_ml.ordered_sum(warehouse_ml.psi_term('current_share', 'reference_share'), 'bin') }} as psi,
-            {{ warehouse_ml.ordered_sum(
+            {{ warehouse_ml.exact_sum(warehouse_ml.psi_term('current_share', 'reference_share')) }} as psi,
+            {{ warehouse_ml.exact_sum(
                 '(case when reference_share > 0 then reference_share * ln(reference_share / mixture_share) else 0 end'
-                ~ ' + case when current_share > 0 then current_share * ln(current_share / mixture_share) else 0 end) / (2 * ln(2))',
-                'bin') }} as js_divergence,
+                ~ ' + case when current_share > 0 then current_share * ln(current_share / mixture_share) else 0 end) / (2 * ln(2))'
+            ) }} as js_divergence,
             max(abs(current_cdf - reference_cdf)) as ks_statistic
         from _dd_cumulative
         group by {{ keys }}
@@ -251,24 +251,27 @@
 {#- psi_noise_threshold(degrees_of_freedom, reference_rows, current_rows, confidence_z, psi_floor): the PSI two samples of these sizes reach by chance at the stated confidence, at least psi_floor (see _ml__macros.yml). -#}
 {% macro psi_noise_threshold(degrees_of_freedom, reference_rows, current_rows, confidence_z, psi_floor) -%}
     {#- Same distribution: PSI x n m / (n + m) is about chi-square(df); its quantile by Wilson-Hilferty. -#}
+    {%- set df = 'cast(' ~ degrees_of_freedom ~ ' as double)' %}
     greatest(
-        {{ psi_floor }},
-        ({{ degrees_of_freedom }})
-        * power(1 - 2 / (9.0 * ({{ degrees_of_freedom }})) + {{ confidence_z }} * sqrt(2 / (9.0 * ({{ degrees_of_freedom }}))), 3)
+        cast({{ psi_floor }} as double),
+        {{ df }}
+        * power(1 - 2 / (9 * {{ df }}) + cast({{ confidence_z }} as double) * sqrt(2 / (9 * {{ df }})), 3)
         * (1 / nullif(cast({{ reference_rows }} as double), 0) + 1 / nullif(cast({{ current_rows }} as double), 0))
     )
 {%- endmacro %}
 
 
-{#- ordered_sum(expression, order_by): sum(expression) added in a fixed order, so a float sum is the same at any thread count (see _ml__macros.yml). -#}
-{% macro ordered_sum(expression, order_by) -%}
-    {{ return(adapter.dispatch('ordered_sum', 'warehouse_ml')(expression, order_by)) }}
+{#- exact_sum(expression): a sum that is the same at any thread count and row order (see _ml__macros.yml). -#}
+{% macro exact_sum(expression) -%}
+    {{ return(adapter.dispatch('exact_sum', 'warehouse_ml')(expression)) }}
 {%- endmacro %}
 
-{% macro default__ordered_sum(expression, order_by) -%}
+{% macro default__exact_sum(expression) -%}
     sum({{ expression }})
 {%- endmacro %}
 
-{% macro duckdb__ordered_sum(expression, order_by) -%}
-    sum({{ expression }} order by {{ order_by }})
+{#- DuckDB adds doubles in parallel, in an order that changes from run to run: the terms are rounded to
+    15 decimals (one rounding per row, the same every time) and added as DECIMAL, exactly. -#}
+{% macro duckdb__exact_sum(expression) -%}
+    cast(sum(cast({{ expression }} as decimal(38, 15))) as double)
 {%- endmacro %}
