@@ -1,8 +1,8 @@
-{#- Drift of every model's features and score: the scoring population against the training sample and the previous scoring date (see _ml__models.yml). -#}
+{#- Every model's features and score: scoring population vs training sample and previous date (_ml__models.yml). -#}
 {%- set churn = ml_model_spec('churn') -%}
 {%- set ctr = ml_model_spec('ctr') -%}
 {%- set strata = {'churn': ['segment'], 'ctr': ['placement']} -%}
-{#- One entry per model and comparison: reference and current relations (CTEs below), their features, the reference's weight. -#}
+{#- Per model and comparison: reference and current CTEs (below), their features, the reference's weight. -#}
 {%- set comparisons = [] -%}
 {%- for model_name, spec in [('churn', churn), ('ctr', ctr)] -%}
     {%- do comparisons.append({'model_name': model_name, 'comparison': 'training_sample',
@@ -17,8 +17,33 @@
         'reference': model_name ~ '_previous_scores', 'current': model_name ~ '_latest_scores',
         'numeric': [], 'categorical': [], 'score': 'score', 'weight_column': none}) -%}
 {%- endfor -%}
-{%- set churn_split = churn.sampling_spec.get('split') -%}
-{%- set ctr_split = ctr.sampling_spec.get('split') %}
+{%- set train_rows = {} -%}
+{%- for model_name, spec in [('churn', churn), ('ctr', ctr)] -%}
+    {%- do train_rows.update({model_name: "split = 'train'" if spec.sampling_spec.get('split') else 'true'}) -%}
+{%- endfor -%}
+{#- The long rows of each kind (macro drift_rows): every comparison's reference and current, unioned. -#}
+{%- set long_rows = {} -%}
+{%- for kind, value_type in [('numeric', 'double'), ('categorical', 'string')] -%}
+    {%- set parts = [] -%}
+    {%- for entry in comparisons -%}
+        {%- set names = entry.numeric if kind == 'numeric' else entry.categorical -%}
+        {%- set feature_kind = kind -%}
+        {%- if kind == 'numeric' and entry.score -%}
+            {%- set names = [entry.score] -%}
+            {%- set feature_kind = 'score' -%}
+        {%- endif -%}
+        {%- set sides = [('reference', entry.reference, entry.weight_column), ('current', entry.current, none)] -%}
+        {%- for side, relation, weight in sides if names -%}
+            {%- do parts.append(drift_rows(relation, side, names, value_type, strata=strata[entry.model_name],
+                weight_column=weight, labels={'model_name': entry.model_name, 'comparison': entry.comparison,
+                'feature_kind': feature_kind})) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- do long_rows.update({kind: parts | join('\n    union all\n')}) -%}
+{%- endfor -%}
+{%- set partition_columns = [
+    'model_name', 'comparison', 'stratum_column', 'stratum_value', 'feature', 'feature_kind',
+] %}
 
 -- sqlfluff:max_parse_nodes:400000
 with
@@ -58,9 +83,7 @@ ctr_impression_scores as (
 {#- Training sample: the rows the model was fitted on (split = 'train' when the training set has a split). -#}
 churn_training_rows as (
     select * from churn_training_set
-    {%- if churn_split %}
-    where split = 'train'
-    {%- endif %}
+    where {{ train_rows.churn }}
 ),
 
 churn_scoring_rows as (
@@ -100,22 +123,24 @@ churn_latest_scores as (
             and churn_scores.observation_date = churn_scoring_population.observation_date
 ),
 
-{#- The previous date's scores as first written by the version that scored that date last. -#}
+churn_last_scoring as (
+    select
+        observation_date,
+        max(scored_at) as scored_at
+    from churn_score_history
+    group by observation_date
+),
+
+{#- The previous date's scores as first written by the version that scored that date last. #}
 churn_previous_version as (
     select max(churn_score_history.model_version) as model_version
     from churn_score_history
     inner join churn_previous_date
         on churn_score_history.observation_date = churn_previous_date.observation_date
-    inner join (
-        select
-            history.observation_date,
-            max(history.scored_at) as scored_at
-        from churn_score_history as history
-        group by history.observation_date
-    ) as last_scoring
+    inner join churn_last_scoring
         on
-            churn_score_history.observation_date = last_scoring.observation_date
-            and churn_score_history.scored_at = last_scoring.scored_at
+            churn_score_history.observation_date = churn_last_scoring.observation_date
+            and churn_score_history.scored_at = churn_last_scoring.scored_at
 ),
 
 churn_previous_scores as (
@@ -133,9 +158,7 @@ churn_previous_scores as (
 
 ctr_training_rows as (
     select * from ctr_training_set
-    {%- if ctr_split %}
-    where split = 'train'
-    {%- endif %}
+    where {{ train_rows.ctr }}
 ),
 
 ctr_scoring_rows as (
@@ -200,29 +223,21 @@ model_versions as (
     from ctr_impression_scores
 ),
 
-{%- for kind, value_type in [('numeric', 'double'), ('categorical', 'string')] %}
-
-{{ kind }}_rows as (
-    {%- set parts = [] %}
-    {%- for entry in comparisons %}
-        {%- set names = entry.numeric if kind == 'numeric' else entry.categorical %}
-        {%- set feature_kind = kind %}
-        {%- if kind == 'numeric' and entry.score %}
-            {%- set names = [entry.score] %}
-            {%- set feature_kind = 'score' %}
-        {%- endif %}
-        {%- for side, relation, weight in [('reference', entry.reference, entry.weight_column), ('current', entry.current, none)] if names %}
-            {%- do parts.append(drift_rows(relation, side, names, value_type, strata=strata[entry.model_name], weight_column=weight,
-                labels={'model_name': entry.model_name, 'comparison': entry.comparison, 'feature_kind': feature_kind})) %}
-        {%- endfor %}
-    {%- endfor %}
-    {{ parts | join('\n    union all\n') }}
+numeric_rows as (
+    {{ long_rows.numeric }}
 ),
 
-{{ kind }}_drift as (
-    {{ distribution_drift(kind ~ '_rows', ['model_name', 'comparison', 'stratum_column', 'stratum_value', 'feature', 'feature_kind'], kind) }}
+numeric_drift as (
+    {{ distribution_drift('numeric_rows', partition_columns, 'numeric') }}
 ),
-{%- endfor %}
+
+categorical_rows as (
+    {{ long_rows.categorical }}
+),
+
+categorical_drift as (
+    {{ distribution_drift('categorical_rows', partition_columns, 'categorical') }}
+),
 
 feature_drift as (
     select

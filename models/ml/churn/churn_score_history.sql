@@ -1,4 +1,4 @@
-{#- Every churn score ever written, one row per customer, observation date and model version (see _churn__models.yml). -#}
+{#- Every churn score written, one row per customer, observation date and version (see _churn__models.yml). -#}
 {%- set history_key = ['customer_id', 'observation_date', 'model_version'] -%}
 {{ config(
     materialized='incremental',
