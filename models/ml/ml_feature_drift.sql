@@ -80,7 +80,7 @@ ctr_impression_scores as (
     select * from {{ ref('ctr_impression_scores') }}
 ),
 
-{#- Training sample: the rows the model was fitted on (split = 'train' when the training set has a split). -#}
+{# Training sample: the rows the model was fitted on (split = 'train' when the training set has a split). #}
 churn_training_rows as (
     select * from churn_training_set
     where {{ train_rows.churn }}
@@ -131,7 +131,7 @@ churn_last_scoring as (
     group by observation_date
 ),
 
-{#- The previous date's scores as first written by the version that scored that date last. #}
+{# The previous date's scores as first written by the version that scored that date last. #}
 churn_previous_version as (
     select max(churn_score_history.model_version) as model_version
     from churn_score_history
@@ -165,7 +165,7 @@ ctr_scoring_rows as (
     select * from ctr_scoring_population
 ),
 
-{#- CTR scores a window of days: its last day against the day before it. -#}
+{# CTR scores a window of days: its last day against the day before it. #}
 ctr_latest_date as (
     select max(impression_date) as impression_date from ctr_scoring_population
 ),
