@@ -9,7 +9,8 @@ keys without ``model_version``: a fresh build holds one version) and the drift r
 between engines fails.
 Not compared (``NOT_COMPARED_MODELS``): the ml layer's populations and evaluation sets
 (``ml_churn_scoring_population``, ``ml_churn_evaluation_out_of_time``,
-``ml_ctr_scoring_population``, ``ml_ctr_evaluation_day``), copies of mart rows filtered by date:
+``ml_ctr_scoring_population``, ``ml_ctr_evaluation_day``, and ``ml_feature_drift_rows``, the drift
+report's long input), copies of mart rows filtered by date:
 the marts they copy are compared, and so are the scores and metrics computed from them. Left out
 (``NOT_COMPARED``): the run stamps (``trained_at``, ``scored_at``); the artifact bytes and their
 sha256 (a zip archive records file times); and the columns that hash or print the training rows bit
@@ -65,6 +66,7 @@ NOT_COMPARED_MODELS = frozenset(
         "ml_churn_evaluation_out_of_time",
         "ml_ctr_scoring_population",
         "ml_ctr_evaluation_day",
+        "ml_feature_drift_rows",
     }
 )
 """Models of ``COMPARED_SCHEMAS`` left out: copies of mart rows (see the module docstring)."""
