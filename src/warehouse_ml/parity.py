@@ -3,11 +3,15 @@
 Compared: every model in the ``marts`` schema and in the ``ml`` schema (``ml_model_specs``
 whole: Jinja renders it, ``spec_fingerprint`` too, so nothing in it is engine-specific; the model
 registries, ``ml_model_metrics``, the decision log ``ml_model_decisions`` and the alias table
-``ml_model_aliases`` (who serves, resolved how, on which figures) and the scores), so a spec, a
-sample, a fitted model, a promotion decision or a score that differs between engines fails.
+``ml_model_aliases`` (who serves, resolved how, on which figures), the scores, the score histories
+``churn_score_history`` and ``ctr_prediction_history`` by content (their keys without
+``model_version``: a fresh build holds one version) and the drift report ``ml_feature_drift``), so a
+spec, a sample, a fitted model, a promotion decision, a score or a drift figure that differs between
+engines fails.
 Not compared (``NOT_COMPARED_MODELS``): the ml layer's populations and evaluation sets
 (``ml_churn_scoring_population``, ``ml_churn_evaluation_out_of_time``,
-``ml_ctr_scoring_population``, ``ml_ctr_evaluation_day``), copies of mart rows filtered by date:
+``ml_ctr_scoring_population``, ``ml_ctr_evaluation_day``, and ``ml_feature_drift_rows``, the drift
+report's long input), copies of mart rows filtered by date:
 the marts they copy are compared, and so are the scores and metrics computed from them. Left out
 (``NOT_COMPARED``): the run stamps (``RUN_STAMP_COLUMNS``: ``trained_at``,
 ``scored_at``, ``decided_at``); the artifact
@@ -66,6 +70,7 @@ NOT_COMPARED_MODELS = frozenset(
         "ml_churn_evaluation_out_of_time",
         "ml_ctr_scoring_population",
         "ml_ctr_evaluation_day",
+        "ml_feature_drift_rows",
     }
 )
 """Models of ``COMPARED_SCHEMAS`` left out: copies of mart rows (see the module docstring)."""
