@@ -106,9 +106,12 @@
 {%- endmacro %}
 
 
-{#- path_var(name): a folder path or URI the contract check and the engines read alike; trailing '/' dropped. -#}
-{% macro path_var(name) -%}
-    {%- set value = var(name) -%}
+{#- path_var(name, allow_none=false): a folder path or URI the contract check and the engines read alike; trailing '/' dropped. -#}
+{% macro path_var(name, allow_none=false) -%}
+    {%- set value = var(name, none) if allow_none else var(name) -%}
+    {%- if allow_none and value in (none, '') -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set text = value if value is string else '' -%}
     {%- set interpreted = ["'", '"', '\\', '*', '?', '[', ']', '{', '}'] | select('in', text) | list -%}
     {%- if text | trim == '' or interpreted or text.startswith('~') or modules.re.search('[\\x00-\\x1f\\x7f]', text) -%}

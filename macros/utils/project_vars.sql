@@ -42,6 +42,7 @@
         'ml_random_state': ['whole_number', {'minimum': 0}],
         'ctr_scoring_window_days': ['whole_number', days],
         'ml_rollback_models': ['model_names', {}],
+        'ml_registry_restore_path': ['path', {'allow_none': true}],
         'spark_file_format': ['choice', {'default': 'parquet', 'allowed': [
             'parquet', 'delta', 'iceberg', 'hudi', 'orc', 'csv', 'json', 'text', 'hive', 'jdbc', 'libsvm']}],
     }) }}
@@ -64,7 +65,7 @@
     {%- elif kind == 'choice' -%}
         {{ return(warehouse_ml.choice_var(name, **arguments)) }}
     {%- elif kind == 'path' -%}
-        {{ return(warehouse_ml.path_var(name)) }}
+        {{ return(warehouse_ml.path_var(name, **arguments)) }}
     {%- elif kind == 'string_list' -%}
         {{ return(warehouse_ml.string_list_var(name, **arguments)) }}
     {%- elif kind == 'model_names' -%}

@@ -265,11 +265,9 @@ def test_an_interrupted_registry_build_appends_each_version_once(warehouse, tmp_
     db = tmp_path / "warehouse.duckdb"
     shutil.copy(warehouse["db"], db)
     expected = registered(db)
-    with duckdb.connect(str(db)) as connection:  # the current CTR version must be trained again
-        (version,) = connection.execute(
-            "select model_version from ml.ml_model_aliases"
-            " where model_name = 'ctr' and alias = 'champion'"
-        ).fetchone()
+    # The default spec's CTR version (the first build's) must be trained again.
+    (version,) = {row[1] for row in warehouse["first"]["ml_ctr_model"]}
+    with duckdb.connect(str(db)) as connection:
         connection.execute("delete from ml.ml_ctr_model where model_version = ?", [version])
         # What a killed run (SIGKILL after the Python model wrote its rows) leaves behind: the
         # scratch table, committed; the append, not.
