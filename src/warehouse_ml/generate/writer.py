@@ -139,7 +139,7 @@ def read_manifest(out: Path) -> dict | None:
 
 
 def is_up_to_date(out: Path, scale: float, seed: int, new_category: bool = True) -> bool:
-    """True if ``out`` holds a complete data set of this scale, seed, launch and generator version."""
+    """True if ``out`` holds a complete data set of this scale, seed, launch and generator."""
     manifest = read_manifest(out)
     return (
         manifest is not None
