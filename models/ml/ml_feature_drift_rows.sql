@@ -41,7 +41,10 @@
             {%- set feature_kind = 'score' -%}
         {%- endif -%}
         {%- set cluster = clusters[entry.model_name][entry.comparison] -%}
-        {%- set sides = [('reference', entry.reference, entry.weight_column, cluster[0]), ('current', entry.current, none, cluster[1])] -%}
+        {%- set sides = [
+            ('reference', entry.reference, entry.weight_column, cluster[0]),
+            ('current', entry.current, none, cluster[1]),
+        ] -%}
         {%- for side, relation, weight, cluster_column in sides if names -%}
             {%- do parts.append(drift_rows(relation, side, names, value_type, strata=strata[entry.model_name],
                 weight_column=weight, labels={'model_name': entry.model_name, 'comparison': entry.comparison,
