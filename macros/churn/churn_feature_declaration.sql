@@ -14,7 +14,7 @@
                 'segment': {'role': 'categorical', 'expression': 'customers.segment'},
                 'region': {'role': 'categorical', 'expression': 'customers.region'},
                 'acquisition_channel': {'role': 'categorical', 'expression': 'customers.acquisition_channel'},
-                'tenure_days': {'role': 'numeric', 'expression':
+                'tenure_days': {'role': 'numeric', 'drift': 'trend', 'expression':
                     'cast(' ~ days_between('customers.signup_date', 'customer_windows.observation_date') ~ ' as bigint)'},
                 'recency_days': {'role': 'numeric', 'expression':
                     'cast(' ~ days_between('customer_windows.last_transaction_date', 'customer_windows.observation_date') ~ ' as bigint)'},

@@ -1,5 +1,5 @@
-{#- drift_rows(relation, side, features, value_type, strata=[], weight_column=none, labels={}): one feature value a row, overall and per stratum (see _ml__macros.yml). -#}
-{% macro drift_rows(relation, side, features, value_type, strata=[], weight_column=none, labels={}) -%}
+{#- drift_rows(relation, side, features, value_type, strata=[], weight_column=none, labels={}, cluster_column=none): one feature value a row, overall and per stratum (see _ml__macros.yml). -#}
+{% macro drift_rows(relation, side, features, value_type, strata=[], weight_column=none, labels={}, cluster_column=none) -%}
     {%- set name = 'drift_rows' -%}
     {%- if side not in ['reference', 'current'] -%}
         {{ exceptions.raise_compiler_error(name ~ ": side must be 'reference' or 'current', got '" ~ side ~ "'") }}
@@ -24,7 +24,8 @@
         {{ warehouse_ml.sql_string_literal(feature) }} as feature,
         {{ 0 if side == 'reference' else 1 }} as side,
         cast({{ feature }} as {{ value_type }}) as feature_value,
-        {{ 'cast(' ~ weight_column ~ ' as double)' if weight_column else 'cast(1 as double)' }} as row_weight
+        {{ 'cast(' ~ weight_column ~ ' as double)' if weight_column else 'cast(1 as double)' }} as row_weight,
+        {{ 'cast(' ~ cluster_column ~ ' as string)' if cluster_column else 'cast(null as string)' }} as cluster_key
     from {{ relation }}
             {%- if not loop.last %}
     union all
@@ -37,8 +38,8 @@
 {%- endmacro %}
 
 
-{#- distribution_drift(rows, partition_columns, kind, bins=10, confidence_z=3.090232, psi_floor=0.1): PSI with its noise threshold, JS, standardised mean difference and KS per partition (see _ml__macros.yml). -#}
-{% macro distribution_drift(rows, partition_columns, kind, bins=10, confidence_z=3.090232, psi_floor=0.1) -%}
+{#- distribution_drift(rows, partition_columns, kind, bins=10, confidence_z=3.090232, psi_floor=0.1, cluster_column=none): PSI with its noise threshold, JS, standardised mean difference and KS per partition (see _ml__macros.yml). -#}
+{% macro distribution_drift(rows, partition_columns, kind, bins=10, confidence_z=3.090232, psi_floor=0.1, cluster_column=none) -%}
     {%- set name = 'distribution_drift' -%}
     {%- if kind not in ['numeric', 'categorical'] -%}
         {{ exceptions.raise_compiler_error(name ~ ": kind must be 'numeric' or 'categorical', got '" ~ kind ~ "'") }}
@@ -52,10 +53,10 @@
             {{ exceptions.raise_compiler_error(name ~ ": " ~ argument ~ " must be a number >= 0, got " ~ value) }}
         {%- endif -%}
     {%- endfor -%}
-    {{ return(adapter.dispatch('distribution_drift', 'warehouse_ml')(rows, partition_columns | list, kind, bins | int, confidence_z, psi_floor)) }}
+    {{ return(adapter.dispatch('distribution_drift', 'warehouse_ml')(rows, partition_columns | list, kind, bins | int, confidence_z, psi_floor, cluster_column)) }}
 {%- endmacro %}
 
-{% macro default__distribution_drift(rows, partition_columns, kind, bins, confidence_z, psi_floor) -%}
+{% macro default__distribution_drift(rows, partition_columns, kind, bins, confidence_z, psi_floor, cluster_column=none) -%}
     {%- set keys = partition_columns | join(', ') -%}
     {%- set join_on = [] -%}
     {%- for column in partition_columns -%}
@@ -87,6 +88,41 @@
             {{ warehouse_ml.exact_sum('case when side = 0 then value_weight_squared else 0 end') }} as reference_weight_squared,
             {{ warehouse_ml.exact_sum('case when side = 1 then value_weight else 0 end') }} as current_weight
         from _dd_values
+        group by {{ keys }}
+    ),
+
+    {#- Rows of one cluster (cluster_column: a customer at many dates, an ad's impressions) are not
+        independent: the effective rows are Kish's over cluster totals, (sum w)^2 / sum (cluster w)^2;
+        a row with no cluster_key is its own cluster. -#}
+    _dd_cluster_weights as (
+        {%- if cluster_column %}
+        select
+            {{ keys }},
+            side,
+            {{ warehouse_ml.exact_sum('row_weight') }} as cluster_weight
+        from {{ rows }}
+        where {{ cluster_column }} is not null
+        group by {{ keys }}, side, {{ cluster_column }}
+
+        union all
+        {%- endif %}
+
+        select
+            {{ keys }},
+            side,
+            row_weight as cluster_weight
+        from {{ rows }}
+        {%- if cluster_column %}
+        where {{ cluster_column }} is null
+        {%- endif %}
+    ),
+
+    _dd_effective as (
+        select
+            {{ keys }},
+            {{ warehouse_ml.exact_sum('case when side = 0 then cluster_weight * cluster_weight else 0 end') }} as reference_cluster_squared,
+            {{ warehouse_ml.exact_sum('case when side = 1 then cluster_weight * cluster_weight else 0 end') }} as current_cluster_squared
+        from _dd_cluster_weights
         group by {{ keys }}
     ),
     {%- if kind == 'numeric' %}
@@ -210,8 +246,9 @@
             case when totals.reference_rows > 0 and totals.current_rows > 0 then figures.psi end as psi,
             {{ warehouse_ml.psi_noise_threshold(
                 'greatest(figures.occupied_bins, 2) - 1',
-                warehouse_ml.safe_rate('totals.reference_weight * totals.reference_weight', 'totals.reference_weight_squared'),
-                'totals.current_weight', confidence_z, psi_floor) }} as psi_threshold,
+                warehouse_ml.safe_rate('totals.reference_weight * totals.reference_weight', 'effective.reference_cluster_squared'),
+                warehouse_ml.safe_rate('totals.current_weight * totals.current_weight', 'effective.current_cluster_squared'),
+                confidence_z, psi_floor) }} as psi_threshold,
             {%- if kind == 'categorical' %}
             case when totals.reference_rows > 0 and totals.current_rows > 0 then figures.js_divergence end as js_divergence,
             cast(null as double) as mean_difference,
@@ -223,6 +260,8 @@
             case when totals.reference_rows > 0 and totals.current_rows > 0 then figures.ks_statistic end as ks_statistic
             {%- endif %}
         from _dd_totals as totals
+        inner join _dd_effective as effective
+            on {{ join_on.format(a='totals', b='effective') }}
         left join _dd_bin_figures as figures
             on {{ join_on.format(a='totals', b='figures') }}
         {%- if kind == 'numeric' %}

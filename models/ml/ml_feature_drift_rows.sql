@@ -2,7 +2,15 @@
 {%- set churn = ml_model_spec('churn') -%}
 {%- set ctr = ml_model_spec('ctr') -%}
 {%- set strata = {'churn': ['segment'], 'ctr': ['placement']} -%}
-{#- Per model and comparison: reference and current CTEs (below), their features, the reference's weight. -#}
+{#- Per model and comparison: reference and current CTEs (below), their features, the reference's weight and
+    the clusters of correlated rows (macro distribution_drift counts clusters, not rows): churn's training
+    sample holds a customer at many observation dates; a CTR ad's impressions of one day share its ad_* values
+    (and so much of their score). -#}
+{%- set ctr_cluster = "cast(ad_id as string) || '|' || cast(impression_date as string)" -%}
+{%- set clusters = {
+    'churn': {'training_sample': ['customer_id', none], 'previous_scoring_date': [none, none]},
+    'ctr': {'training_sample': [ctr_cluster, ctr_cluster], 'previous_scoring_date': [ctr_cluster, ctr_cluster]},
+} -%}
 {%- set comparisons = [] -%}
 {%- for model_name, spec in [('churn', churn), ('ctr', ctr)] -%}
     {%- do comparisons.append({'model_name': model_name, 'comparison': 'training_sample',
@@ -32,11 +40,15 @@
             {%- set names = [entry.score] -%}
             {%- set feature_kind = 'score' -%}
         {%- endif -%}
-        {%- set sides = [('reference', entry.reference, entry.weight_column), ('current', entry.current, none)] -%}
-        {%- for side, relation, weight in sides if names -%}
+        {%- set cluster = clusters[entry.model_name][entry.comparison] -%}
+        {%- set sides = [
+            ('reference', entry.reference, entry.weight_column, cluster[0]),
+            ('current', entry.current, none, cluster[1]),
+        ] -%}
+        {%- for side, relation, weight, cluster_column in sides if names -%}
             {%- do parts.append(drift_rows(relation, side, names, value_type, strata=strata[entry.model_name],
                 weight_column=weight, labels={'model_name': entry.model_name, 'comparison': entry.comparison,
-                'feature_kind': feature_kind})) -%}
+                'feature_kind': feature_kind}, cluster_column=cluster_column)) -%}
         {%- endfor -%}
     {%- endfor -%}
     {%- do long_rows.update({kind: parts | join('\n    union all\n')}) -%}
@@ -191,6 +203,8 @@ ctr_previous_rows as (
 ctr_latest_scores as (
     select
         ctr_latest_rows.placement,
+        ctr_latest_rows.ad_id,
+        ctr_latest_rows.impression_date,
         ctr_impression_scores.click_probability as score
     from ctr_impression_scores
     inner join ctr_latest_rows
@@ -200,6 +214,8 @@ ctr_latest_scores as (
 ctr_previous_scores as (
     select
         ctr_previous_rows.placement,
+        ctr_previous_rows.ad_id,
+        ctr_previous_rows.impression_date,
         ctr_impression_scores.click_probability as score
     from ctr_impression_scores
     inner join ctr_previous_rows
@@ -225,7 +241,8 @@ drift_rows as (
         side,
         feature_value as numeric_value,
         cast(null as string) as categorical_value,
-        row_weight
+        row_weight,
+        cluster_key
     from numeric_rows
 
     union all
@@ -240,7 +257,8 @@ drift_rows as (
         side,
         cast(null as double) as numeric_value,
         feature_value as categorical_value,
-        row_weight
+        row_weight,
+        cluster_key
     from categorical_rows
 )
 

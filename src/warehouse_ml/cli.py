@@ -52,15 +52,22 @@ def _check_writable(out: Path) -> None:
     show_default=True,
     help="Output folder: <out>/<table>/part-*.parquet and <out>/_manifest.json.",
 )
+@click.option(
+    "--new-category/--no-new-category",
+    default=True,
+    show_default=True,
+    help="Launch the new product category (wearables, 2025-09-01) with its products, ads and "
+    "sales; --no-new-category generates the same shop and ad platform without the launch.",
+)
 @click.option("--force", is_flag=True, help="Regenerate even if the data set is up to date.")
-def generate(scale: float, seed: int, out: Path, force: bool) -> None:
+def generate(scale: float, seed: int, out: Path, new_category: bool, force: bool) -> None:
     """Generate the raw Parquet tables (docs/raw_data_contract.md)."""
     from tqdm import tqdm
 
     from warehouse_ml import generate as gen
 
     _check_writable(out)
-    if not force and gen.is_up_to_date(out, scale, seed):
+    if not force and gen.is_up_to_date(out, scale, seed, new_category):
         click.echo(
             f"{out} is up to date (scale {scale:g}, seed {seed}, generator "
             f"{gen.GENERATOR_VERSION}); use --force to regenerate."
@@ -73,7 +80,9 @@ def generate(scale: float, seed: int, out: Path, force: bool) -> None:
                 bar.set_postfix_str(table)
                 bar.update(1)
 
-            manifest = gen.write_dataset(out, scale, seed, on_chunk=on_chunk)
+            manifest = gen.write_dataset(
+                out, scale, seed, on_chunk=on_chunk, new_category=new_category
+            )
     except OSError as exc:
         raise click.ClickException(f"could not write {out}: {exc}") from exc
     counts = ", ".join(f"{t} {n:,}" for t, n in manifest["row_counts"].items())

@@ -1,13 +1,15 @@
-"""Score history and drift on small builds (scale 0.02).
+"""Score history and drift on small builds (scale 0.02, raw data without the new-category launch).
 
-Three builds share one warehouse: the raw data cut before its last month (the scoring date is
-then the month before), the whole raw data, and the scorers, histories and drift report once more
-on the whole raw data. The histories keep both scoring dates; the second build's drift report
-compares the churn score with the first build's; the third re-scores the same dates with the same
-versions and adds nothing, and a ``--full-refresh`` keeps the histories. A fourth build, in its
-own warehouse, reads raw files in which the quantity of every transaction of the last 30 days
-is multiplied by 4 (foreign data, no var and no test-only code path): the drift test warns
-naming ``total_quantity_30d``, which the unshifted build of the same data does not name.
+The raw data is generated with ``new_category=False`` (``warehouse-ml generate --no-new-category``):
+the launch is real drift, which the unshifted builds must not see. Three builds share one
+warehouse: the raw data cut before its last month (the scoring date is then the month before),
+the whole raw data, and the scorers, histories and drift report once more on the whole raw data.
+The histories keep both scoring dates; the second build's drift report compares the churn score
+with the first build's; the third re-scores the same dates with the same versions and adds
+nothing, and a ``--full-refresh`` keeps the histories. A fourth build, in its own warehouse, reads
+raw files in which the quantity of every transaction of the last 30 days is multiplied by 4
+(foreign data, no var and no test-only code path): the drift test warns naming
+``total_quantity_30d``; the unshifted builds of the same data should warn about nothing at all.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from warehouse_ml import ctr
+from warehouse_ml.generate import write_dataset
 
 SHIFTED_FEATURE = "total_quantity_30d"
 HISTORIES = {
@@ -41,9 +44,10 @@ RESCORED = (
 )
 DRIFT_WARNING = re.compile(
     r"drift: model (\w+) \(version [0-9a-f]+\), feature (\w+) \((numeric|categorical|score)\), "
-    r"comparison (\w+), stratum (\w+)=(\S+): "
+    r"comparison (\w+): worst stratum (\w+)=(\S+): "
     r"(psi|js_divergence|ks_statistic) [0-9.e+-]+ > threshold"
 )
+ANY_DRIFT_WARNING = re.compile(r"drift: model ")
 
 
 def _rewrite_transactions(source: Path, target: Path, change) -> Path:
@@ -101,19 +105,27 @@ def _history_rows(work: Path) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def history_builds(small_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def unlaunched_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Scale 0.02, seed 7, without the new-category launch: a population with no real drift."""
+    out = tmp_path_factory.mktemp("raw_unlaunched") / "raw"
+    write_dataset(out, scale=0.02, seed=7, new_category=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def history_builds(unlaunched_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("drift")
     work = root / "history"
     work.mkdir()
-    earlier = _before_last_month(small_raw_dir, root / "raw_earlier")
-    outputs = [_build(earlier, work), _build(small_raw_dir, work)]
+    earlier = _before_last_month(unlaunched_raw_dir, root / "raw_earlier")
+    outputs = [_build(earlier, work), _build(unlaunched_raw_dir, work)]
     after_second = _history_rows(work)
     # Re-score without retraining: the same dates, the same versions (a retrain of unchanged data is
     # the rebuild-determinism tests' business).
-    outputs.append(_build(small_raw_dir, work, "--select", *RESCORED))
+    outputs.append(_build(unlaunched_raw_dir, work, "--select", *RESCORED))
     after_third = _history_rows(work)
     refreshed = dbt.run_dbt(
-        "run", work, {"raw_data_path": str(small_raw_dir)},
+        "run", work, {"raw_data_path": str(unlaunched_raw_dir)},
         args=["--full-refresh", "--select", *HISTORIES],
     )  # fmt: skip
     assert refreshed.returncode == 0, dbt.output_of(refreshed)[-4000:]
@@ -127,11 +139,11 @@ def history_builds(small_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="module")
-def shifted_build(small_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def shifted_build(unlaunched_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("drift_shift")
     work = root / "shifted"
     work.mkdir()
-    shifted = _recent_quantity_times_four(small_raw_dir, root / "raw_shifted")
+    shifted = _recent_quantity_times_four(unlaunched_raw_dir, root / "raw_shifted")
     return {"work": work, "output": _build(shifted, work)}
 
 
@@ -204,17 +216,48 @@ def test_drift_report_covers_every_feature_of_each_spec_and_the_score(history_bu
     assert strata == [("churn", ["__all__", "segment"]), ("ctr", ["__all__", "placement"])]
 
 
-def test_a_shifted_feature_warns_naming_model_feature_comparison_and_figure(
-    history_builds, shifted_build
-):
-    unshifted = {w[1] for w in _warnings(history_builds["outputs"][1])}
+@pytest.mark.xfail(
+    strict=True,
+    reason="the training samples begin before their longest feature window is complete (CTR's "
+    "first month of impressions: ad_previous_*_28d; churn's 2024 observation dates: *_365d), so "
+    "those features really differ from the scoring population's; the fix is in the training sets",
+)
+def test_with_no_shift_the_drift_test_stays_quiet(history_builds):
+    # Both scoring dates (the second compares each feature and the score with the first) and the
+    # re-scoring: no drift warning at all, and the test passes.
+    for output in history_builds["outputs"]:
+        assert not ANY_DRIFT_WARNING.search(output), ANY_DRIFT_WARNING.findall(output)
+    with duckdb.connect(str(history_builds["work"] / "warehouse.duckdb"), read_only=True) as db:
+        drifted, trend = db.sql(
+            "select count(*) filter (where is_drifted), "
+            "count(*) filter (where not is_monitored) from ml.ml_feature_drift"
+        ).fetchall()[0]
+    assert drifted == 0
+    assert trend > 0  # the trend features are reported, not monitored
+
+
+def test_trend_features_are_reported_but_not_monitored(history_builds):
+    with duckdb.connect(str(history_builds["work"] / "warehouse.duckdb"), read_only=True) as db:
+        unmonitored = db.sql(
+            "select distinct model_name, feature from ml.ml_feature_drift "
+            "where not is_monitored order by all"
+        ).fetchall()
+        drifted = db.sql(
+            "select count(*) from ml.ml_feature_drift where not is_monitored and is_drifted"
+        ).fetchall()[0][0]
+    assert unmonitored == [("churn", "tenure_days"), ("ctr", "days_since_category_launch")]
+    assert drifted == 0
+
+
+def test_a_shifted_feature_warns_naming_model_feature_comparison_and_figure(shifted_build):
     shifted = _warnings(shifted_build["output"])
-    assert SHIFTED_FEATURE not in unshifted
-    named = {
-        (m, c, s) for m, f, _, c, s, _, fig in shifted if f == SHIFTED_FEATURE and fig == "psi"
-    }
-    assert ("churn", "training_sample", "__all__") in named, shifted
-    assert ("churn", "previous_scoring_date", "__all__") in named, shifted
+    named = {(m, c) for m, f, _, c, _, _, fig in shifted if f == SHIFTED_FEATURE and fig == "psi"}
+    assert ("churn", "training_sample") in named, shifted
+    assert ("churn", "previous_scoring_date") in named, shifted
+    # One warning per model, feature and comparison (the worst stratum), not one per stratum.
+    groups = [(m, f, c) for m, f, _, c, *_ in shifted]
+    assert len(groups) == len(set(groups)), shifted
+    assert len(shifted) == len(ANY_DRIFT_WARNING.findall(shifted_build["output"]))
     assert "WARN" in shifted_build["output"] and "drift_below_threshold" in shifted_build["output"]
 
 
