@@ -1,7 +1,7 @@
 {#- churn_feature_declaration(): the one declaration of the churn feature columns (see _churn__macros.yml). -#}
 {% macro churn_feature_declaration() -%}
-    {%- set trend_recent = churn_int_var('churn_trend_recent_days') -%}
-    {%- set trend_prior = churn_int_var('churn_trend_prior_days') -%}
+    {%- set trend_recent = warehouse_ml.checked_var('churn_trend_recent_days') -%}
+    {%- set trend_prior = warehouse_ml.checked_var('churn_trend_prior_days') -%}
     {%- set window_sums = 'customer_windows.window_{w}d_' -%}
     {%- set count_check = '{c} is not null and {c} >= 0' -%}
     {{ return({
@@ -14,7 +14,7 @@
                 'segment': {'role': 'categorical', 'expression': 'customers.segment'},
                 'region': {'role': 'categorical', 'expression': 'customers.region'},
                 'acquisition_channel': {'role': 'categorical', 'expression': 'customers.acquisition_channel'},
-                'tenure_days': {'role': 'numeric', 'expression':
+                'tenure_days': {'role': 'numeric', 'drift': 'trend', 'expression':
                     'cast(' ~ days_between('customers.signup_date', 'customer_windows.observation_date') ~ ' as bigint)'},
                 'recency_days': {'role': 'numeric', 'expression':
                     'cast(' ~ days_between('customer_windows.last_transaction_date', 'customer_windows.observation_date') ~ ' as bigint)'},

@@ -11,9 +11,9 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set windows = churn_feature_windows() -%}
-    {%- set lookback = churn_int_var('churn_activity_lookback_days') -%}
-    {%- set trend_recent = churn_int_var('churn_trend_recent_days') -%}
-    {%- set trend_prior = churn_int_var('churn_trend_prior_days') -%}
+    {%- set lookback = warehouse_ml.checked_var('churn_activity_lookback_days') -%}
+    {%- set trend_recent = warehouse_ml.checked_var('churn_trend_recent_days') -%}
+    {%- set trend_prior = warehouse_ml.checked_var('churn_trend_prior_days') -%}
     {#- One join covers every window, the population lookback and both trend periods. -#}
     {%- set join_days = ([lookback, trend_recent + trend_prior] + windows) | max -%}
 

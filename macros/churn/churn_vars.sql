@@ -4,12 +4,6 @@
 {%- endmacro %}
 
 
-{#- churn_int_var(name, minimum=1): the var `name`, checked to be a whole number of days >= minimum. -#}
-{% macro churn_int_var(name, minimum=1) -%}
-    {{ return(warehouse_ml.check_whole_number(var(name), name, minimum=minimum, unit='of days')) }}
-{%- endmacro %}
-
-
 {#- churn_out_of_time_date(features): SQL date of the churn out-of-time evaluation (see _churn__macros.yml). -#}
 {% macro churn_out_of_time_date(features) -%}
     {{ return('(select max(observation_date) from ' ~ features ~ ' where is_label_complete)') }}

@@ -28,7 +28,7 @@
                 'user_previous_click_through_rate': {'role': 'numeric', 'expression':
                     safe_rate('user_histories.previous_clicks', 'user_histories.previous_impressions')},
                 'category_launch_date': {'role': none, 'expression': 'category_launches.category_launch_date'},
-                'days_since_category_launch': {'role': 'numeric', 'expression':
+                'days_since_category_launch': {'role': 'numeric', 'drift': 'trend', 'expression':
                     'cast(' ~ days_between('category_launches.category_launch_date', 'impressions.impression_date') ~ ' as integer)'},
                 'is_new_category': {'role': 'numeric', 'expression':
                     'coalesce(category_launches.category_launch_date > impression_history.history_start_date, false)'},

@@ -6,10 +6,10 @@
 
 {#- ctr_evaluation_date(impressions): SQL date of the CTR evaluation day (see _ctr__macros.yml). -#}
 {% macro ctr_evaluation_date(impressions) -%}
-    {%- set end_date = var('ctr_training_end_date') -%}
+    {%- set end_date = warehouse_ml.checked_var('ctr_training_end_date') -%}
     {%- if end_date -%}
-        {%- set day = modules.datetime.date.fromisoformat(end_date | string) + modules.datetime.timedelta(days=1) -%}
-        {{ return("cast('" ~ day.isoformat() ~ "' as date)") }}
+        {%- set day = modules.datetime.date.fromisoformat(end_date) + modules.datetime.timedelta(days=1) -%}
+        {{ return("cast(" ~ warehouse_ml.sql_string_literal(day.isoformat()) ~ " as date)") }}
     {%- endif -%}
     {{ return('(select max(impression_date) from ' ~ impressions ~ ')') }}
 {%- endmacro %}

@@ -16,14 +16,19 @@
     {%- for group in declaration.groups -%}
         {%- for window in (declaration.windows if group.per_window else [none]) -%}
             {%- for name, column in group.columns.items() -%}
+                {%- set drift = column.get('drift', 'monitored') -%}
+                {%- if drift not in ['monitored', 'trend'] -%}
+                    {{ exceptions.raise_compiler_error("feature_set_columns(" ~ feature_set ~ "): column " ~ name ~ ": drift must be 'monitored' or 'trend', got '" ~ drift ~ "'") }}
+                {%- endif -%}
                 {%- if window is none -%}
-                    {%- do columns.append({'name': name, 'role': column.role, 'expression': column.expression, 'check': column.get('check')}) -%}
+                    {%- do columns.append({'name': name, 'role': column.role, 'expression': column.expression, 'check': column.get('check'), 'drift': drift}) -%}
                 {%- else -%}
                     {%- do columns.append({
                         'name': name ~ '_' ~ window ~ 'd',
                         'role': column.role,
                         'expression': column.expression | replace('{w}', window | string),
                         'check': column.get('check'),
+                        'drift': drift,
                     }) -%}
                 {%- endif -%}
             {%- endfor -%}
@@ -31,7 +36,7 @@
     {%- endfor -%}
     {%- set reserved = declaration.reserved_columns + columns | map(attribute='name') | list -%}
     {%- for extra in warehouse_ml.extra_columns(declaration.extra_columns_var, reserved=reserved) -%}
-        {%- do columns.append({'name': extra.name, 'role': extra.role, 'expression': declaration.extra_columns_relation ~ '.' ~ extra.name, 'check': none}) -%}
+        {%- do columns.append({'name': extra.name, 'role': extra.role, 'expression': declaration.extra_columns_relation ~ '.' ~ extra.name, 'check': none, 'drift': 'monitored'}) -%}
     {%- endfor -%}
     {{ return(columns) }}
 {%- endmacro %}
@@ -44,4 +49,14 @@
         {%- do features[column.role].append(column.name) -%}
     {%- endfor -%}
     {{ return(features) }}
+{%- endmacro %}
+
+
+{#- trend_features(feature_set): the model features declared drift: 'trend', which move with the calendar and are not monitored for drift (see _ml__macros.yml). -#}
+{% macro trend_features(feature_set) -%}
+    {%- set names = [] -%}
+    {%- for column in feature_set_columns(feature_set) if column.role is not none and column.drift == 'trend' -%}
+        {%- do names.append(column.name) -%}
+    {%- endfor -%}
+    {{ return(names) }}
 {%- endmacro %}

@@ -11,7 +11,7 @@
     {%- set where = 'ml_models.' ~ model_name -%}
     {%- set required = [
         'feature_set', 'training_set', 'label', 'weight_column', 'key_columns', 'algorithm', 'params',
-        'calibration', 'evaluation_sets', 'scoring_population', 'max_training_rows',
+        'calibration', 'evaluation_sets', 'scoring_population', 'max_training_rows', 'promotion',
     ] -%}
     {%- if spec is not mapping -%}
         {{ exceptions.raise_compiler_error(where ~ " must be a mapping with keys " ~ (required | join(', ')) ~ ", got " ~ spec) }}
@@ -63,6 +63,7 @@
             {{ exceptions.raise_compiler_error(where ~ ".evaluation_sets[" ~ loop.index0 ~ "] must be a mapping with name and relation (optional: split, weight_column), got " ~ evaluation_set) }}
         {%- endif -%}
     {%- endfor -%}
+    {%- set promotion = warehouse_ml.ml_promotion_spec(spec, where) -%}
     {%- set features = feature_columns(spec.feature_set) -%}
     {%- set sampling_spec = training_sampling_spec(spec.training_set) -%}
     {%- set negative_downsampling_rate = none -%}
@@ -94,6 +95,7 @@
         'evaluation_sets': spec.evaluation_sets | list,
         'scoring_population': spec.scoring_population,
         'max_training_rows': max_training_rows,
+        'promotion': promotion,
         'spec_fingerprint': local_md5(tojson(determining, sort_keys=true)),
     }) -%}
     {{ return(spec_row) }}
@@ -113,4 +115,29 @@
         {{ return(sampling) }}
     {%- endfor -%}
     {{ exceptions.raise_compiler_error("training set '" ~ model_name ~ "' is not a model of this project (check ml_models.<model>.training_set)") }}
+{%- endmacro %}
+
+
+{#- ml_promotion_spec(spec, where): the checked `promotion` block of one model's spec (see _ml__macros.yml). -#}
+{% macro ml_promotion_spec(spec, where) -%}
+    {%- set promotion = spec.promotion -%}
+    {%- set keys = ['metric', 'dataset', 'margin'] -%}
+    {%- if promotion is not mapping or keys | reject('in', promotion.keys() | list) | list
+        or promotion.keys() | reject('in', keys) | list -%}
+        {{ exceptions.raise_compiler_error(where ~ ".promotion must be a mapping {metric, dataset, margin} (e.g. {metric: roc_auc, dataset: out_of_time, margin: 0.005}), got " ~ promotion) }}
+    {%- endif -%}
+    {#- Which metric names rank models, and in which direction, is declared once, in
+        warehouse_ml.metrics.HIGHER_IS_BETTER: the spec's Python parser (specs.from_row) checks the
+        name before anything is trained. Here: that it is a name. -#}
+    {%- if promotion.metric is not string or not modules.re.match('^[a-z][a-z0-9_]*$', promotion.metric) -%}
+        {{ exceptions.raise_compiler_error(where ~ ".promotion.metric must be a metric name such as roc_auc or normalized_entropy, got '" ~ promotion.metric ~ "'") }}
+    {%- endif -%}
+    {%- set evaluation_names = spec.evaluation_sets | map(attribute='name') | list -%}
+    {%- if promotion.dataset not in evaluation_names -%}
+        {{ exceptions.raise_compiler_error(where ~ ".promotion.dataset must be one of the model's evaluation_sets (" ~ (evaluation_names | join(', ')) ~ "), got '" ~ promotion.dataset ~ "'") }}
+    {%- endif -%}
+    {%- if promotion.margin is boolean or promotion.margin is not number or promotion.margin < 0 -%}
+        {{ exceptions.raise_compiler_error(where ~ ".promotion.margin must be a number >= 0 (how much worse than the champion a new version may be and still serve), got '" ~ promotion.margin ~ "'") }}
+    {%- endif -%}
+    {{ return({'metric': promotion.metric, 'dataset': promotion.dataset, 'margin': promotion.margin | float}) }}
 {%- endmacro %}

@@ -10,7 +10,7 @@
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set raw_path = (var('raw_data_path') | string).rstrip('/') -%}
+    {%- set raw_path = warehouse_ml.checked_var('raw_data_path') -%}
     {%- set extra_types = warehouse_ml.raw_extra_column_types(source_names, raw_path) -%}
     {%- set registered = [] -%}
     {%- set extras = [] -%}

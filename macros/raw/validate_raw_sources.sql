@@ -51,7 +51,7 @@
 
 {#- run_raw_contract_check(source_names): calls the engine's warehouse_ml_check_raw_contract and raises its message. -#}
 {% macro run_raw_contract_check(source_names) -%}
-    {%- set raw_path = (var('raw_data_path') | string).rstrip('/') -%}
+    {%- set raw_path = warehouse_ml.checked_var('raw_data_path') -%}
     {%- set contract = warehouse_ml.raw_contract(source_names) -%}
     {%- set result = run_query("select warehouse_ml_check_raw_contract(" ~ warehouse_ml.sql_string_literal(raw_path) ~ ", "
         ~ warehouse_ml.sql_string_literal(tojson(contract)) ~ ") as message") -%}

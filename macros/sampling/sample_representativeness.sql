@@ -46,7 +46,7 @@
         select
             bin,
             sum(value_rows) as row_count,
-            sum(feature_value * value_rows) as value_sum,
+            {{ warehouse_ml.exact_decimal_sum('feature_value * value_rows') }} as value_sum,
             sum(case when feature_value is not null then value_rows end) as value_count
         from (
             select
@@ -63,9 +63,9 @@
         select
             bin,
             count(*) as row_count,
-            sum(sample_weight) as weight_sum,
-            sum(feature_value * sample_weight) as weighted_value_sum,
-            sum(case when feature_value is not null then sample_weight end) as value_weight_sum
+            {{ warehouse_ml.exact_decimal_sum('sample_weight') }} as weight_sum,
+            {{ warehouse_ml.exact_decimal_sum('feature_value * sample_weight') }} as weighted_value_sum,
+            {{ warehouse_ml.exact_decimal_sum('case when feature_value is not null then sample_weight end') }} as value_weight_sum
         from (
             select
                 values_.feature_value,
@@ -108,11 +108,8 @@
             cast(sum(sample_rows) as bigint) as sample_rows,
             {{ warehouse_ml.safe_rate('sum(value_sum)', 'sum(value_count)') }} as population_mean,
             {{ warehouse_ml.safe_rate('sum(weighted_value_sum)', 'sum(value_weight_sum)') }} as sample_mean,
-            {#- PSI with shares floored at 1e-4 so an empty bin gives a large but finite term. -#}
-            sum(
-                (greatest(sample_share, 0.0001) - greatest(population_share, 0.0001))
-                * ln(greatest(sample_share, 0.0001) / greatest(population_share, 0.0001))
-            ) as psi,
+            {#- PSI with shares floored at 1e-4 (psi_term, shared with distribution_drift), summed exactly. -#}
+            {{ warehouse_ml.exact_sum(warehouse_ml.psi_term('sample_share', 'population_share')) }} as psi,
             max(abs(sample_cdf - population_cdf)) as ks_statistic
         from _sr_cumulative_{{ i }}
     ),
@@ -143,18 +140,28 @@
 {%- endmacro %}
 
 
-{#- Private: the discrete k/bins quantiles of value_counts, compared in whole numbers (see _sampling__macros.yml). -#}
-{% macro _sampling_quantile_edges(value_counts, bins) -%}
+{#- Private: the discrete k/bins quantiles of value_counts, compared in whole numbers, per partition_columns (see _sampling__macros.yml). -#}
+{% macro _sampling_quantile_edges(value_counts, bins, partition_columns=[]) -%}
+    {%- set partition = 'partition by ' ~ (partition_columns | join(', ')) ~ ' ' if partition_columns else '' %}
     select
+        {%- for column in partition_columns %}
+        {{ column }},
+        {%- endfor %}
         {%- for k in range(1, bins) %}
         min(case when cumulative_rows * {{ bins }} >= non_null_rows * {{ k }} then feature_value end) as edge_{{ k }}{{ ',' if not loop.last }}
         {%- endfor %}
     from (
         select
+            {%- for column in partition_columns %}
+            {{ column }},
+            {%- endfor %}
             feature_value,
-            sum(value_rows) over (order by feature_value rows between unbounded preceding and current row) as cumulative_rows,
-            sum(value_rows) over () as non_null_rows
+            sum(value_rows) over ({{ partition }}order by feature_value rows between unbounded preceding and current row) as cumulative_rows,
+            sum(value_rows) over ({{ partition | trim }}) as non_null_rows
         from {{ value_counts }}
         where feature_value is not null
     ) as cumulative_values
+    {%- if partition_columns %}
+    group by {{ partition_columns | join(', ') }}
+    {%- endif %}
 {%- endmacro %}

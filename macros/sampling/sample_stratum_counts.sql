@@ -25,7 +25,7 @@
         select
             {{ stratum_key }} as stratum_key,
             count(*) as sample_rows,
-            avg(cast(inclusion_probability as double)) as mean_inclusion_probability
+            {{ warehouse_ml.exact_mean('inclusion_probability') }} as mean_inclusion_probability
         from {{ sample }}
         group by {{ strata | join(', ') }}
     ),

@@ -15,7 +15,7 @@
     {%- if end_date is none -%}
         {%- set end_expr = '(select max(cast(' ~ time_column ~ ' as date)) from ' ~ relation ~ ')' -%}
     {%- else -%}
-        {%- set end_expr = "cast('" ~ end_date ~ "' as date)" -%}
+        {%- set end_expr = "cast(" ~ warehouse_ml.sql_string_literal(end_date) ~ " as date)" -%}
     {%- endif %}
     select *
     from {{ relation }}

@@ -1,8 +1,9 @@
-{#- Range guards of staging, each a rejection reason: event times (floor, loaded_at, build start) and amounts. -#}
+{#- Range guards of staging, each a rejection reason: event times (floor, loaded_at, build start) and amounts
+    (finite, not above the ceiling, in cents: see money_check). -#}
 
 {% macro event_time_checks(event_at, loaded_at=none) -%}
     {%- set checks = [] -%}
-    {%- set floor = var('staging_min_event_at') -%}
+    {%- set floor = warehouse_ml.checked_var('staging_min_event_at') -%}
     {%- if floor is not none -%}
         {%- do checks.append(['event_before_floor',
             event_at ~ ' < cast(' ~ warehouse_ml.sql_string_literal(floor) ~ ' as timestamp)']) -%}
@@ -16,13 +17,11 @@
 
 {% macro amount_checks(amount, name='amount') -%}
     {%- set checks = [['non_finite_' ~ name, warehouse_ml.is_non_finite(amount)]] -%}
-    {%- set ceiling = var('staging_max_amount') -%}
+    {%- set ceiling = warehouse_ml.checked_var('staging_max_amount') -%}
     {%- if ceiling is not none -%}
-        {%- if ceiling is string or ceiling is mapping or ceiling is sequence or ceiling is boolean -%}
-            {{ exceptions.raise_compiler_error("var staging_max_amount must be a number (or null for no ceiling), got " ~ ceiling) }}
-        {%- endif -%}
         {%- do checks.append([name ~ '_above_max', amount ~ ' > ' ~ ceiling]) -%}
     {%- endif -%}
+    {%- do checks.append(warehouse_ml.money_check(amount, name)) -%}
     {{ return(checks) }}
 {%- endmacro %}
 

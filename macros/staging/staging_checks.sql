@@ -33,5 +33,5 @@
 
 {#- is_late_arriving(event_at, loaded_at): loaded more than var('staging_late_arriving_days') days after the event. -#}
 {% macro is_late_arriving(event_at, loaded_at) -%}
-    coalesce({{ loaded_at }} > {{ warehouse_ml.timestamp_add_days(event_at, var('staging_late_arriving_days')) }}, false)
+    coalesce({{ loaded_at }} > {{ warehouse_ml.timestamp_add_days(event_at, warehouse_ml.checked_var('staging_late_arriving_days')) }}, false)
 {%- endmacro %}

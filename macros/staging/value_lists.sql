@@ -11,24 +11,7 @@
 {%- endmacro %}
 
 {% macro value_list(var_name) -%}
-    {%- set values = var(var_name) -%}
-    {%- if values is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- if values is string or values is mapping or values is not iterable or values | length == 0 -%}
-        {{ exceptions.raise_compiler_error(
-            "var " ~ var_name ~ " must be a non-empty list of accepted values, or null to accept any non-empty value; got "
-            ~ values ~ ". See docs/raw_data_contract.md."
-        ) }}
-    {%- endif -%}
-    {%- for value in values -%}
-        {%- if value is none or value is mapping or (value | string | trim) == '' -%}
-            {{ exceptions.raise_compiler_error(
-                "var " ~ var_name ~ ": every accepted value must be a non-empty text, got " ~ value ~ " in " ~ values ~ "."
-            ) }}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(values) }}
+    {{ return(warehouse_ml.checked_var(var_name)) }}
 {%- endmacro %}
 
 {% macro value_list_failure(column, var_name) -%}

@@ -8,7 +8,8 @@
         {%- if message is none -%}
             {%- set allowed = ('in [' ~ minimum ~ ', ' ~ maximum ~ ']') if maximum is not none else ('>= ' ~ minimum) -%}
             {%- set message = name ~ " must be a whole number " ~ (unit ~ " " if unit else "") ~ allowed
-                ~ (" or none" if allow_none else "") ~ ", got " ~ (value | string) ~ "." ~ (" " ~ hint if hint else "") -%}
+                ~ (" or none" if allow_none else "") ~ ", got " ~ ("'" ~ value ~ "'" if value is string else value | string) ~ "."
+                ~ (" " ~ hint if hint else "") -%}
         {%- endif -%}
         {{ exceptions.raise_compiler_error(message) }}
     {%- endif -%}

@@ -29,6 +29,9 @@ model_specs as (
             cast({{ sql_string_literal(spec.scoring_population) }} as string) as scoring_population,
             cast({{ spec.max_training_rows }} as bigint) as max_training_rows,
             cast({{ spec.random_state }} as bigint) as random_state,
+            cast({{ sql_string_literal(spec.promotion.metric) }} as string) as promotion_metric,
+            cast({{ sql_string_literal(spec.promotion.dataset) }} as string) as promotion_dataset,
+            cast({{ spec.promotion.margin }} as double) as promotion_margin,
             cast({{ sql_string_literal(spec.spec_fingerprint) }} as string) as spec_fingerprint
         {%- if not loop.last %}
 

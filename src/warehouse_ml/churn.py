@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from warehouse_ml import engine, lifecycle
+from warehouse_ml import engine, lifecycle, promotion
 from warehouse_ml.errors import ModelSpecError
 from warehouse_ml.specs import ModelSpec
 
@@ -54,7 +54,7 @@ def churn_scores(
     spec: ModelSpec,
     population: Mapping[str, Any],
     registry_table: Any,
-    versions: Any,
+    aliases: Any,
     *,
     scored_at: datetime | None = None,
 ) -> Any:
@@ -67,8 +67,8 @@ def churn_scores(
         The ``churn`` row of ``ml_model_specs``.
     population : mapping
         ``{"ml_churn_scoring_population": dbt.ref(...)}`` (the spec's scoring population).
-    registry_table, versions : table
-        ``ml_churn_model`` and ``ml_current_model_versions``.
+    registry_table, aliases : table
+        ``ml_churn_model`` and ``ml_model_aliases`` (its ``champion`` row is scored with).
     scored_at : datetime, optional
 
     Returns
@@ -82,7 +82,7 @@ def churn_scores(
         spec,
         population,
         registry_table,
-        versions,
+        promotion.champion_version(aliases, spec.model_name),
         probability_column=PROBABILITY_COLUMN,
         scored_at=scored_at,
     )

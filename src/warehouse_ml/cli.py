@@ -1,4 +1,5 @@
-"""The ``warehouse-ml`` command line: generate raw data, summarise a built warehouse."""
+"""The ``warehouse-ml`` command line: generate raw data, summarise a built warehouse, digest it,
+export and import the model registries."""
 
 from __future__ import annotations
 
@@ -51,15 +52,22 @@ def _check_writable(out: Path) -> None:
     show_default=True,
     help="Output folder: <out>/<table>/part-*.parquet and <out>/_manifest.json.",
 )
+@click.option(
+    "--new-category/--no-new-category",
+    default=True,
+    show_default=True,
+    help="Launch the new product category (wearables, 2025-09-01) with its products, ads and "
+    "sales; --no-new-category generates the same shop and ad platform without the launch.",
+)
 @click.option("--force", is_flag=True, help="Regenerate even if the data set is up to date.")
-def generate(scale: float, seed: int, out: Path, force: bool) -> None:
+def generate(scale: float, seed: int, out: Path, new_category: bool, force: bool) -> None:
     """Generate the raw Parquet tables (docs/raw_data_contract.md)."""
     from tqdm import tqdm
 
     from warehouse_ml import generate as gen
 
     _check_writable(out)
-    if not force and gen.is_up_to_date(out, scale, seed):
+    if not force and gen.is_up_to_date(out, scale, seed, new_category):
         click.echo(
             f"{out} is up to date (scale {scale:g}, seed {seed}, generator "
             f"{gen.GENERATOR_VERSION}); use --force to regenerate."
@@ -72,7 +80,9 @@ def generate(scale: float, seed: int, out: Path, force: bool) -> None:
                 bar.set_postfix_str(table)
                 bar.update(1)
 
-            manifest = gen.write_dataset(out, scale, seed, on_chunk=on_chunk)
+            manifest = gen.write_dataset(
+                out, scale, seed, on_chunk=on_chunk, new_category=new_category
+            )
     except OSError as exc:
         raise click.ClickException(f"could not write {out}: {exc}") from exc
     counts = ", ".join(f"{t} {n:,}" for t, n in manifest["row_counts"].items())
@@ -142,6 +152,116 @@ def summary(db: Path) -> None:
         "  lineage:    dbt docs generate --profiles-dir profiles && "
         "dbt docs serve --profiles-dir profiles"
     )
+
+
+@main.command()
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("data/warehouse.duckdb"),
+    show_default=True,
+    help="DuckDB file built by dbt.",
+)
+@click.option(
+    "--schemas",
+    multiple=True,
+    help="Schema to digest (repeat the option for several; default: "
+    "staging, intermediate, marts, training, ml).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the digests as JSON to this file.",
+)
+def digest(db: Path, schemas: tuple[str, ...], out: Path | None) -> None:
+    """Print each table's row count and order-independent content digest (run stamps aside).
+
+    Two builds from the same raw data and vars give the same digests: compare the JSON files.
+    """
+    import json
+
+    import duckdb
+
+    from warehouse_ml import digest as digests
+
+    if not db.is_file():
+        raise click.ClickException(
+            f"{db} does not exist. Build the warehouse first: make demo (or dbt build "
+            "--profiles-dir profiles)."
+        )
+    try:
+        found = digests.database_digests(str(db), schemas or digests.DEFAULT_SCHEMAS)
+    except duckdb.Error as exc:
+        raise click.ClickException(f"cannot digest {db}: {exc}") from exc
+    click.echo(digests.format_table(found))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(digests.to_json(found), indent=2, sort_keys=True) + "\n")
+        click.echo(f"wrote {out}")
+
+
+@main.group()
+def registry() -> None:
+    """Back up the model registries to Parquet and restore them."""
+
+
+@registry.command("export")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("data/warehouse.duckdb"),
+    show_default=True,
+    help="DuckDB file built by dbt.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Output folder: <out>/ml_<model>_model.parquet and <out>/manifest.json.",
+)
+def registry_export(db: Path, out: Path) -> None:
+    """Write every registry table (found from ml_model_specs) to Parquet, with a manifest."""
+    from warehouse_ml import registry_archive
+    from warehouse_ml.errors import WarehouseMLError
+
+    if not db.is_file():
+        raise click.ClickException(f"{db} does not exist. Build the warehouse first: make demo.")
+    _check_writable(out)
+    try:
+        manifest = registry_archive.export_registry(db, out)
+    except WarehouseMLError as exc:
+        raise click.ClickException(str(exc)) from exc
+    tables = ", ".join(f"{t} {e['rows']:,} rows" for t, e in manifest["tables"].items())
+    click.echo(f"wrote {out} (schema {manifest['schema']}): {tables or 'no registry tables'}")
+
+
+@registry.command("import")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("data/warehouse.duckdb"),
+    show_default=True,
+    help="DuckDB file to restore into (created when absent).",
+)
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="A folder written by warehouse-ml registry export.",
+)
+def registry_import(db: Path, source: Path) -> None:
+    """Verify every exported row, then append the versions the warehouse does not hold yet."""
+    from warehouse_ml import registry_archive
+    from warehouse_ml.errors import WarehouseMLError
+
+    try:
+        appended = registry_archive.import_registry(db, source)
+    except WarehouseMLError as exc:
+        raise click.ClickException(str(exc)) from exc
+    counts = ", ".join(f"{t} +{n:,}" for t, n in appended.items())
+    click.echo(f"imported {source} into {db}: {counts or 'no registry tables'}")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from warehouse_ml import engine, lifecycle
+from warehouse_ml import engine, lifecycle, promotion
 from warehouse_ml.specs import ModelSpec
 
 MAX_AD_PLACEMENT_ROWS = 1_000_000
@@ -253,20 +253,26 @@ PROBABILITY_COLUMN = "click_probability"
 
 _GRAIN_LIST = ", ".join(PREDICTION_GRAIN)
 
+EXACT_SUM_TYPE = "decimal(38, 18)"
+"""The type probabilities are summed in: the SQL macro ``exact_decimal_type`` (macros/utils)."""
+
 PREDICTED_VS_OBSERVED_SQL = f"""
 select
     {_GRAIN_LIST},
     count(*) as impressions,
     sum(cast({{label}} as integer)) as clicks,
-    avg(cast({{label}} as double)) as observed_click_through_rate,
-    avg({{probability}}) as predicted_click_through_rate,
-    any_value(model_version) as model_version,
-    any_value(scored_at) as scored_at
+    cast(sum(cast({{label}} as integer)) as double) / count(*) as observed_click_through_rate,
+    cast(sum(cast({{probability}} as {EXACT_SUM_TYPE})) as double) / count(*)
+        as predicted_click_through_rate,
+    min(model_version) as model_version,
+    min(scored_at) as scored_at
 from {{table}}
 group by {_GRAIN_LIST}
 """
 """Aggregates scored impressions to :data:`PREDICTION_GRAIN` (``{label}``: the spec's label);
-one SQL text for both engines."""
+one SQL text for both engines. The mean probability is an exact decimal sum over the count: a
+DOUBLE ``avg`` adds the rows in whatever order the engine's threads see them, and differs in its
+last bits from run to run. ``model_version`` and ``scored_at`` are the same on every row."""
 
 
 def ctr_predictions(
@@ -274,14 +280,14 @@ def ctr_predictions(
     spec: ModelSpec,
     population: Mapping[str, Any],
     registry_table: Any,
-    versions: Any,
+    aliases: Any,
     *,
     scored_at: datetime | None = None,
 ) -> Any:
     """Predicted vs observed CTR per ad x placement x day of the CTR scoring population.
 
     Every impression is scored (streamed, recalibrated as registered) with the version of
-    ``ml_current_model_versions`` and aggregated by the engine.
+    ``ml_model_aliases`` (its ``champion``) and aggregated by the engine.
 
     Returns
     -------
@@ -294,7 +300,7 @@ def ctr_predictions(
         spec,
         population,
         registry_table,
-        versions,
+        promotion.champion_version(aliases, spec.model_name),
         keys=(*PREDICTION_GRAIN, spec.label),
         probability_column=PROBABILITY_COLUMN,
         scored_at=scored_at,

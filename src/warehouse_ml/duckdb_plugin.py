@@ -3,19 +3,41 @@
 dbt's Jinja cannot call Python, but it can run SQL: this plugin, listed in the profile
 (``plugins: [{module: warehouse_ml.duckdb_plugin}]``), registers the library's contract check
 as DuckDB scalar functions on every connection dbt opens, so the ``validate_raw_sources``
-hook calls ``warehouse_ml_check_raw_contract('<raw path>', '<contract json>')``. The Spark
-launcher (``warehouse_ml.spark.dbt_session``) registers the same functions as Spark SQL UDFs.
+hook calls ``warehouse_ml_check_raw_contract('<raw path>', '<contract json>')``. It also
+registers ``warehouse_ml_registry_row_problem(...)`` (:func:`warehouse_ml.registry.row_problem`),
+which ``ml_scoring_query`` calls to verify a registry row before running its compiled SQL. The
+Spark launcher (``warehouse_ml.spark.dbt_session``) registers the same functions as Spark SQL UDFs.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
-from duckdb.sqltypes import VARCHAR
+from duckdb.sqltypes import DOUBLE, VARCHAR
 
 from warehouse_ml import contract
+
+REGISTRY_ROW_FUNCTION = "warehouse_ml_registry_row_problem"
+ROW_COLUMNS = (
+    "model_name",
+    "model_version",
+    "artifact_format",
+    "artifact_sha256",
+    "features",
+    "label",
+    "negative_downsampling_rate",
+    "scoring_sql_duckdb",
+    "scoring_sql_spark",
+    "code_version",
+    "integrity_sha256",
+    "signature",
+)
+"""``registry.ROW_PROBLEM_FUNCTION`` and ``registry.ROW_PROBLEM_COLUMNS``, spelled here so the
+plugin does not import scikit-learn until the function is first called
+(tests/python/test_registry_integrity.py checks they agree)."""
 
 
 def register_contract_functions(conn: DuckDBPyConnection, base_dir: str | None = None) -> None:
@@ -43,9 +65,40 @@ def register_contract_functions(conn: DuckDBPyConnection, base_dir: str | None =
         conn.create_function(name, function, [VARCHAR, VARCHAR], VARCHAR, side_effects=True)
 
 
+def register_registry_functions(conn: DuckDBPyConnection) -> None:
+    """Register ``warehouse_ml_registry_row_problem`` on ``conn``.
+
+    Twelve arguments, :data:`warehouse_ml.registry.ROW_PROBLEM_COLUMNS` in order (VARCHAR, the
+    downsampling rate DOUBLE); returns null when the row verifies, else why it is refused. Nulls
+    are passed through (a churn row has no rate, an unsigned row no signature).
+    """
+
+    def row_problem(*values: object) -> str | None:
+        from warehouse_ml import registry  # scikit-learn and skops: only when a row is checked
+
+        return registry.row_problem(*values)
+
+    # DuckDB reads the arity from the signature: twelve named arguments, not *values.
+    row_problem.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY) for name in ROW_COLUMNS]
+    )
+    parameters = [
+        DOUBLE if name == "negative_downsampling_rate" else VARCHAR for name in ROW_COLUMNS
+    ]
+    conn.create_function(
+        REGISTRY_ROW_FUNCTION,
+        row_problem,
+        parameters,
+        VARCHAR,
+        null_handling="special",
+        side_effects=True,
+    )
+
+
 class Plugin(BasePlugin):
-    """dbt-duckdb plugin: the raw contract functions on every dbt connection."""
+    """dbt-duckdb plugin: the raw contract and registry functions on every dbt connection."""
 
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         """Called by dbt-duckdb once per new DuckDB connection."""
         register_contract_functions(conn)
+        register_registry_functions(conn)

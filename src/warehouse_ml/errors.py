@@ -45,7 +45,16 @@ class ArtifactHashMismatchError(WarehouseMLError):
 
 
 class UntrustedArtifactError(WarehouseMLError):
-    """An artifact would build types outside the allow-list (scikit-learn, numpy)."""
+    """An artifact is not skops (e.g. joblib/pickle), or would build a type outside
+    ``training.ARTIFACT_TYPES``."""
+
+
+class RegistryIntegrityError(WarehouseMLError):
+    """A registry row's ``integrity_sha256`` is missing or does not match what the row would run."""
+
+
+class RegistrySignatureError(RegistryIntegrityError):
+    """``WAREHOUSE_ML_REGISTRY_KEY`` is set and a registry row's signature is missing or forged."""
 
 
 class UnsupportedPipelineError(WarehouseMLError):

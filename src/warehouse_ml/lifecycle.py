@@ -9,7 +9,8 @@ never by date: the populations are SQL models.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -27,11 +28,37 @@ from warehouse_ml.specs import (
 )
 
 
+def canonical_order(spec: ModelSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` sorted by the spec's key columns (those it has), then by every other column.
+
+    An engine returns rows in whatever order its threads finish, which changes with the thread
+    count and the physical order of the files; floating-point sums over the rows (a metric, a
+    weight total) depend on that order. One total order, defined by the content, makes them
+    the same on every build. The index is reset.
+    """
+    if len(frame) < 2:
+        return frame.reset_index(drop=True)
+    keys = [c for c in spec.key_columns if c in frame.columns]
+    by = keys + [c for c in frame.columns if c not in keys and _sortable(frame[c])]
+    if not by:
+        return frame.reset_index(drop=True)
+    return frame.sort_values(by, kind="mergesort", na_position="last").reset_index(drop=True)
+
+
+def _sortable(series: pd.Series) -> bool:
+    """Numbers, booleans, dates, decimals and texts sort; nested values (lists, structs) do not."""
+    if not pd.api.types.is_object_dtype(series.dtype):
+        return True
+    kinds = {type(value) for value in series.dropna()}
+    return len(kinds) <= 1 and kinds <= {str, bytes, date, datetime, Decimal}
+
+
 def training_rows(spec: ModelSpec, training_set: Any) -> pd.DataFrame:
-    """The rows to fit on: the ``split = 'train'`` rows when the set has a split, else all."""
+    """The rows to fit on: the ``split = 'train'`` rows when the set has a split, else all,
+    in the canonical order (:func:`canonical_order`)."""
     if SPLIT_COLUMN in engine.columns(training_set):
         training_set = engine.where(training_set, SPLIT_COLUMN, TRAIN_SPLIT)
-    return engine.collect(training_set, spec.max_training_rows).to_pandas()
+    return canonical_order(spec, engine.collect(training_set, spec.max_training_rows).to_pandas())
 
 
 def check_evaluation_split(spec: ModelSpec, evaluation: EvaluationSetSpec, relation: Any) -> None:
@@ -53,11 +80,12 @@ def check_evaluation_split(spec: ModelSpec, evaluation: EvaluationSetSpec, relat
 
 
 def evaluation_rows(spec: ModelSpec, evaluation: EvaluationSetSpec, relation: Any) -> pd.DataFrame:
-    """The rows of one evaluation set (its ``split`` rows when it names one), bounded."""
+    """The rows of one evaluation set (its ``split`` rows when it names one), bounded, in the
+    canonical order (:func:`canonical_order`: metrics sum over the rows)."""
     check_evaluation_split(spec, evaluation, relation)
     if evaluation.split is not None:
         relation = engine.where(relation, SPLIT_COLUMN, evaluation.split)
-    return engine.collect(relation, spec.max_training_rows).to_pandas()
+    return canonical_order(spec, engine.collect(relation, spec.max_training_rows).to_pandas())
 
 
 def evaluate(
@@ -184,13 +212,13 @@ def score(
     spec: ModelSpec,
     population: Mapping[str, Any],
     registry_table: Any,
-    versions: Any,
+    version: str,
     *,
     keys: tuple[str, ...] | None = None,
     probability_column: str = "probability",
     scored_at: datetime | None = None,
 ) -> Any:
-    """Score the spec's population with the version ``ml_current_model_versions`` resolved.
+    """Score the spec's population with ``version`` (the champion of ``ml_model_aliases``).
 
     Parameters
     ----------
@@ -201,8 +229,9 @@ def score(
         ``{spec.scoring_population: dbt.ref(...)}``, scored exactly as given.
     registry_table : table
         The model's registry.
-    versions : table
-        ``ml_current_model_versions``.
+    version : str
+        The version to score with, read from ``ml_model_aliases`` by
+        :func:`warehouse_ml.promotion.champion_version`.
     keys : tuple of str, optional
         Columns carried to the output (default: the spec's key columns).
     probability_column : str
@@ -215,9 +244,7 @@ def score(
         Lazy: ``keys``, ``probability_column``, ``model_version``, ``scored_at``.
     """
     check_relations(spec, list(population), [spec.scoring_population], "scoring")
-    model = registry.load_model(
-        registry_table, spec.model_name, registry.current_version(versions, spec.model_name)
-    )
+    model = registry.load_model(registry_table, spec.model_name, version)
     when = scored_at or datetime.now(UTC)
     if when.tzinfo is not None:
         when = when.astimezone(UTC).replace(tzinfo=None)

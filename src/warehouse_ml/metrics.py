@@ -25,6 +25,17 @@ METRICS_SCHEMA = pa.schema(
     ]
 )
 
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "roc_auc": True,
+    "pr_auc": True,
+    "log_loss": False,
+    "brier": False,
+    "normalized_entropy": False,
+}
+"""The scalar metrics of :func:`scalar_metrics` that rank models, and whether a higher value is
+better. The one list of comparable metric names: a promotion rule
+(``ml_models.<model>.promotion.metric``) must name one of them."""
+
 _EPS = 1e-15
 
 

@@ -2,17 +2,25 @@
 
 Compared: every model in the ``marts`` schema and in the ``ml`` schema (``ml_model_specs``
 whole: Jinja renders it, ``spec_fingerprint`` too, so nothing in it is engine-specific; the model
-registries, ``ml_model_metrics``, ``ml_current_model_versions`` (model_name, resolved_by) and the
-scores), so a spec, a sample, a fitted model or a score that differs between engines fails.
+registries, ``ml_model_metrics``, the decision log ``ml_model_decisions`` and the alias table
+``ml_model_aliases`` (who serves, resolved how, on which figures), the scores, the score histories
+``churn_score_history`` and ``ctr_prediction_history`` by content (their keys without
+``model_version``: a fresh build holds one version) and the drift report ``ml_feature_drift``), so a
+spec, a sample, a fitted model, a promotion decision, a score or a drift figure that differs between
+engines fails.
 Not compared (``NOT_COMPARED_MODELS``): the ml layer's populations and evaluation sets
 (``ml_churn_scoring_population``, ``ml_churn_evaluation_out_of_time``,
-``ml_ctr_scoring_population``, ``ml_ctr_evaluation_day``), copies of mart rows filtered by date:
+``ml_ctr_scoring_population``, ``ml_ctr_evaluation_day``, and ``ml_feature_drift_rows``, the drift
+report's long input), copies of mart rows filtered by date:
 the marts they copy are compared, and so are the scores and metrics computed from them. Left out
-(``NOT_COMPARED``): the run stamps (``trained_at``, ``scored_at``); the artifact bytes and their
-sha256 (a zip archive records file times); and the columns that hash or print the training rows bit
-for bit: ``model_version`` and ``data_fingerprint`` (a sum of 64-bit row hashes: a feature summed in
-another order differs in its last bit, e.g. 377.57 vs 377.57000000000005, and so does the hash), the
-scoring SQL and the metrics JSON (coefficients and metrics as text). What they stand for is compared
+(``NOT_COMPARED``): the run stamps (``RUN_STAMP_COLUMNS``: ``trained_at``,
+``scored_at``, ``decided_at``); the artifact
+bytes and their sha256 (a zip archive records file times), and so the row's ``integrity_sha256``
+and ``signature`` over it; and the columns that hash or print the
+training rows bit for bit: ``model_version`` (and ``champion_version``, a version too) and
+``data_fingerprint`` (a sum of 64-bit row hashes: a feature summed in another order differs in its
+last bit, e.g. 377.57 vs 377.57000000000005, and so does the hash), the scoring SQL and the
+metrics JSON (coefficients and metrics as text). What they stand for is compared
 by value: the metrics in ``ml_model_metrics`` and every score within ``rtol``, ``row_count``,
 ``weight_sum``, parameters and features exactly. For every compared table the check asserts, per the
 Scale-out issue:
@@ -62,20 +70,26 @@ NOT_COMPARED_MODELS = frozenset(
         "ml_churn_evaluation_out_of_time",
         "ml_ctr_scoring_population",
         "ml_ctr_evaluation_day",
+        "ml_feature_drift_rows",
     }
 )
 """Models of ``COMPARED_SCHEMAS`` left out: copies of mart rows (see the module docstring)."""
+RUN_STAMP_COLUMNS = ("trained_at", "scored_at", "decided_at")
+"""Columns that record when a run wrote a row, not what it wrote: never compared (here) and never
+digested (:mod:`warehouse_ml.digest`)."""
 NOT_COMPARED = frozenset(
     {
-        "trained_at",
-        "scored_at",
+        *RUN_STAMP_COLUMNS,
         "artifact",
         "artifact_sha256",
         "model_version",
+        "champion_version",
         "data_fingerprint",
         "scoring_sql_duckdb",
         "scoring_sql_spark",
         "metrics",
+        "integrity_sha256",
+        "signature",
     }
 )
 """Columns that record when a run wrote a row, or hash or print its training rows bit for bit

@@ -6,26 +6,35 @@ code and library versions), how well (metrics) and the serialised pipeline with 
 The version is a content hash of the training-set spec, the parameters, the feature list and
 the code version, so retraining with nothing changed gives the same version.
 
-Loading verifies the artifact's sha256 against the row before deserialising anything, and
-deserialises with skops (a restricted format that only builds allow-listed types) when the
-row says so; joblib/pickle rows are accepted only after the hash check.
+Every row also carries ``integrity_sha256``, a sha256 over everything a scorer executes or
+reads (:data:`INTEGRITY_FIELDS`: the artifact's sha256, the compiled SQL of each engine, the
+feature spec, ...), and, when ``WAREHOUSE_ML_REGISTRY_KEY`` is set at training time, an HMAC of
+the same payload (``signature``). :func:`verify_row` checks a row before anything of it runs: the
+Python loader (:func:`load_model`) calls it, and so does the SQL scoring path, through the SQL
+function :data:`ROW_PROBLEM_FUNCTION` (registered by the DuckDB plugin and the Spark launcher).
+Artifacts are skops only (no pickle, no joblib), and skops is told to build only the exact types
+the project's pipelines are made of (:data:`warehouse_ml.training.ARTIFACT_TYPES`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import json
+import math
+import os
 import platform
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import joblib
 import pyarrow as pa
 import sklearn
+import skops.io as skops_io
 
 import warehouse_ml
 from warehouse_ml import engine, metrics
@@ -33,14 +42,12 @@ from warehouse_ml.errors import (
     ArtifactHashMismatchError,
     ModelNotRegisteredError,
     ModelVersionNotFoundError,
+    RegistryIntegrityError,
+    RegistrySignatureError,
     UntrustedArtifactError,
+    WarehouseMLError,
 )
-from warehouse_ml.training import FeatureSpec, TrainedModel
-
-try:  # skops is optional: without it artifacts are joblib pickles guarded by the sha256.
-    import skops.io as skops_io
-except ImportError:  # pragma: no cover - depends on the environment
-    skops_io = None
+from warehouse_ml.training import ARTIFACT_TYPES, FeatureSpec, TrainedModel
 
 REGISTRY_SCHEMA = pa.schema(
     [
@@ -69,12 +76,39 @@ REGISTRY_SCHEMA = pa.schema(
         pa.field("scoring_sql_spark", pa.string()),
         pa.field("code_version", pa.string()),
         pa.field("library_versions", pa.string()),
+        pa.field("integrity_sha256", pa.string()),
+        pa.field("signature", pa.string()),
     ]
 )
 """Column names and types of the registry table (JSON text for nested values)."""
 
-_TRUSTED_PREFIXES = ("sklearn.", "numpy.")
-_TRUSTED_EXTRA = frozenset({"functools.partial"})  # HistGradientBoosting keeps partial(check_array)
+ARTIFACT_FORMAT = "skops"
+"""The only artifact format: skops builds only the types it is told to trust (no pickle)."""
+
+INTEGRITY_FIELDS = (
+    "model_name",
+    "model_version",
+    "artifact_format",
+    "artifact_sha256",
+    "features",
+    "label",
+    "negative_downsampling_rate",
+    "scoring_sql_duckdb",
+    "scoring_sql_spark",
+    "code_version",
+)
+"""The columns ``integrity_sha256`` and ``signature`` cover: everything a scorer executes or
+reads (the artifact through its sha256, the compiled SQL of both engines, the feature spec)."""
+
+ROW_PROBLEM_COLUMNS = (*INTEGRITY_FIELDS, "integrity_sha256", "signature")
+"""The arguments of :func:`row_problem` (and of the SQL function), in order."""
+
+ROW_PROBLEM_FUNCTION = "warehouse_ml_registry_row_problem"
+"""Name of the SQL function that runs :func:`row_problem` (DuckDB plugin, Spark launcher)."""
+
+REGISTRY_KEY_ENV = "WAREHOUSE_ML_REGISTRY_KEY"
+"""Environment variable holding the HMAC key: set at training time, rows are signed; set at
+scoring time, rows without a valid signature are refused."""
 
 
 def _canonical_json(value: Any) -> str:
@@ -119,6 +153,7 @@ def library_versions() -> dict[str, str]:
     """Versions of the libraries a pipeline depends on."""
     import numpy
     import pandas
+    import skops
 
     versions = {
         "python": platform.python_version(),
@@ -126,13 +161,9 @@ def library_versions() -> dict[str, str]:
         "numpy": numpy.__version__,
         "pandas": pandas.__version__,
         "pyarrow": pa.__version__,
-        "joblib": joblib.__version__,
+        "skops": skops.__version__,
         "warehouse_ml": warehouse_ml.__version__,
     }
-    if skops_io is not None:
-        import skops
-
-        versions["skops"] = skops.__version__
     return versions
 
 
@@ -170,17 +201,146 @@ def model_version(
     return hashlib.sha256(_canonical_json(content).encode()).hexdigest()[:16]
 
 
-def serialize(pipeline: Any, artifact_format: str = "skops") -> bytes:
-    """Serialise a fitted pipeline with ``skops`` (default) or ``joblib``."""
-    if artifact_format == "skops":
-        if skops_io is None:
-            raise ValueError("artifact_format 'skops' needs the skops package; use 'joblib'")
-        return skops_io.dumps(pipeline)
-    if artifact_format == "joblib":
-        buffer = io.BytesIO()
-        joblib.dump(pipeline, buffer)
-        return buffer.getvalue()
-    raise ValueError(f"artifact_format '{artifact_format}' is not supported; use skops or joblib")
+def serialize(pipeline: Any) -> bytes:
+    """Serialise a fitted pipeline with skops (the only format; see :data:`ARTIFACT_FORMAT`)."""
+    return skops_io.dumps(pipeline)
+
+
+def _integrity_payload(row: Mapping[str, Any]) -> bytes:
+    """Canonical JSON of the row's :data:`INTEGRITY_FIELDS` (a NaN rate counts as null)."""
+    content = {name: row.get(name) for name in INTEGRITY_FIELDS}
+    rate = content["negative_downsampling_rate"]
+    if rate is not None:
+        rate = float(rate)
+        content["negative_downsampling_rate"] = None if math.isnan(rate) else rate
+    return _canonical_json(content).encode()
+
+
+def integrity_sha256(row: Mapping[str, Any]) -> str:
+    """sha256 (hex) of the row's :data:`INTEGRITY_FIELDS`, as canonical JSON."""
+    return hashlib.sha256(_integrity_payload(row)).hexdigest()
+
+
+def signature(row: Mapping[str, Any], key: str | None = None) -> str | None:
+    """HMAC-SHA256 (hex) of the row's :data:`INTEGRITY_FIELDS` with ``key``.
+
+    ``key`` defaults to the environment variable :data:`REGISTRY_KEY_ENV`; without a key the
+    row is not signed (``None``).
+    """
+    key = key if key is not None else os.environ.get(REGISTRY_KEY_ENV) or None
+    if key is None:
+        return None
+    return hmac.new(key.encode(), _integrity_payload(row), hashlib.sha256).hexdigest()
+
+
+def where_of(row: Mapping[str, Any]) -> str:
+    """``model '<name>' version '<version>'``, how every refusal names its row."""
+    return f"model '{row.get('model_name')}' version '{row.get('model_version')}'"
+
+
+def verify_row(row: Mapping[str, Any]) -> None:
+    """Refuse a registry row that could run anything it was not trained to run.
+
+    Checks, in order, before anything of the row is deserialised or executed: the artifact format
+    is skops; the artifact's sha256 is the registered one (when the row carries the artifact; the
+    SQL path does not read it); ``integrity_sha256`` is the hash of :data:`INTEGRITY_FIELDS`; and,
+    when :data:`REGISTRY_KEY_ENV` is set, ``signature`` is their HMAC with that key.
+
+    Raises
+    ------
+    UntrustedArtifactError
+        The artifact format is not skops (joblib/pickle rows can run code when loaded).
+    ArtifactHashMismatchError
+        The artifact bytes differ from ``artifact_sha256``.
+    RegistryIntegrityError
+        ``integrity_sha256`` is missing (a row from before integrity hashing) or does not match.
+    RegistrySignatureError
+        The key is set and the signature is missing or does not verify.
+    """
+    where = where_of(row)
+    artifact_format = row.get("artifact_format")
+    if artifact_format != ARTIFACT_FORMAT:
+        raise UntrustedArtifactError(
+            f"{where}: artifact_format '{artifact_format}' is refused, only '{ARTIFACT_FORMAT}' "
+            "artifacts are loaded (pickle/joblib can run code when loaded); retrain the model "
+            "to register a skops artifact"
+        )
+    artifact = row.get("artifact")
+    if artifact is not None:
+        actual = hashlib.sha256(bytes(artifact)).hexdigest()
+        if actual != row.get("artifact_sha256"):
+            raise ArtifactHashMismatchError(
+                f"{where}: artifact sha256 {actual} does not match the registered "
+                f"{row.get('artifact_sha256')}; the bytes were altered, refusing to load them "
+                "(retrain the model to register a fresh artifact)"
+            )
+    registered = row.get("integrity_sha256")
+    if registered is None:
+        raise RegistryIntegrityError(
+            f"{where}: the row has no integrity_sha256 (registered before rows were hashed), "
+            "so what it would run cannot be verified; retrain or re-import the model (warehouse-ml "
+            "registry import, from an export that carries integrity_sha256)"
+        )
+    if not hmac.compare_digest(str(registered), integrity_sha256(row)):
+        raise RegistryIntegrityError(
+            f"{where}: integrity_sha256 does not match the row (one of {list(INTEGRITY_FIELDS)} "
+            "was changed after training, e.g. the compiled scoring SQL); refusing to run it "
+            "(retrain or re-import the model)"
+        )
+    key = os.environ.get(REGISTRY_KEY_ENV) or None
+    if key is not None:
+        signed = row.get("signature")
+        if signed is None:
+            raise RegistrySignatureError(
+                f"{where}: the row has no signature but {REGISTRY_KEY_ENV} is set; refusing "
+                "it (retrain the model with the key set to sign it)"
+            )
+        if not hmac.compare_digest(str(signed), signature(row, key) or ""):
+            raise RegistrySignatureError(
+                f"{where}: the signature does not verify with {REGISTRY_KEY_ENV}; the row was "
+                "not signed with this key or was changed after signing, refusing it"
+            )
+
+
+def row_problem(
+    model_name: str | None,
+    model_version: str | None,
+    artifact_format: str | None,
+    artifact_sha256: str | None,
+    features: str | None,
+    label: str | None,
+    negative_downsampling_rate: float | None,
+    scoring_sql_duckdb: str | None,
+    scoring_sql_spark: str | None,
+    code_version: str | None,
+    integrity_sha256: str | None,
+    signature: str | None,
+) -> str | None:
+    """:func:`verify_row` for SQL: ``None`` when the row verifies, else the refusal message.
+
+    The arguments are :data:`ROW_PROBLEM_COLUMNS` (no artifact bytes: the SQL path runs the
+    compiled SQL, whose text is covered by ``integrity_sha256``). Registered as the SQL function
+    :data:`ROW_PROBLEM_FUNCTION`, which ``ml_scoring_query`` calls before using a row's SQL.
+    """
+    values = (
+        model_name,
+        model_version,
+        artifact_format,
+        artifact_sha256,
+        features,
+        label,
+        negative_downsampling_rate,
+        scoring_sql_duckdb,
+        scoring_sql_spark,
+        code_version,
+        integrity_sha256,
+        signature,
+    )
+    try:
+        verify_row(dict(zip(ROW_PROBLEM_COLUMNS, values, strict=True)))
+    except WarehouseMLError as refused:
+        return str(refused)
+    return None
 
 
 def registry_row(
@@ -194,7 +354,6 @@ def registry_row(
     negative_downsampling_rate: float | None = None,
     scoring_sql: Mapping[str, str] | None = None,
     trained_at: datetime | None = None,
-    artifact_format: str = "skops" if skops_io is not None else "joblib",
     code: str | None = None,
 ) -> dict[str, Any]:
     """Build one registry row for a trained model.
@@ -219,17 +378,27 @@ def registry_row(
         Compiled scoring SQL per engine (keys ``duckdb``, ``spark``).
     trained_at : datetime, optional
         Defaults to now (UTC); stored without time zone.
-    artifact_format : {"skops", "joblib"}
     code : str, optional
         Code version; defaults to :func:`code_version`.
+
+    The row's ``integrity_sha256`` covers :data:`INTEGRITY_FIELDS`; ``signature`` is their HMAC
+    when :data:`REGISTRY_KEY_ENV` is set (else null).
+
+    Raises
+    ------
+    UntrustedArtifactError
+        If the pipeline holds a type outside :data:`warehouse_ml.training.ARTIFACT_TYPES`
+        (nothing is registered that the loader would refuse).
     """
     code = code or code_version()
-    artifact = serialize(trained.pipeline, artifact_format)
+    artifact = serialize(trained.pipeline)
+    # Refuse at registration what the loader would refuse (e.g. params that add a type).
+    check_artifact_types(artifact, f"model '{model_name}' (a new version, not registered)")
     when = trained_at or datetime.now(UTC)
     if when.tzinfo is not None:
         when = when.astimezone(UTC).replace(tzinfo=None)
     sql = dict(scoring_sql or {})
-    return {
+    row = {
         "model_name": model_name,
         "model_version": model_version(
             model_name=model_name,
@@ -255,7 +424,7 @@ def registry_row(
         "data_fingerprint": trained.data_fingerprint,
         "negative_downsampling_rate": negative_downsampling_rate,
         "metrics": _canonical_json(dict(metrics or {})),
-        "artifact_format": artifact_format,
+        "artifact_format": ARTIFACT_FORMAT,
         "artifact": artifact,
         "artifact_sha256": hashlib.sha256(artifact).hexdigest(),
         "scoring_sql_duckdb": sql.get("duckdb"),
@@ -263,6 +432,9 @@ def registry_row(
         "code_version": code,
         "library_versions": _canonical_json(library_versions()),
     }
+    row["integrity_sha256"] = integrity_sha256(row)
+    row["signature"] = signature(row)
+    return row
 
 
 def registry_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
@@ -304,29 +476,12 @@ def registered_metrics(*registries: Any) -> pa.Table:
     return metrics.metrics_table(rows)
 
 
-def current_version(versions: Any, model_name: str) -> str:
-    """The version to score ``model_name`` with, from ``ml_current_model_versions``.
-
-    Raises
-    ------
-    ModelNotRegisteredError
-        If ``versions`` has no row (or a null version) for ``model_name``.
-    """
-    rows = rows_of(engine.where(versions, "model_name", model_name))
-    if len(rows) != 1 or rows[0]["model_version"] is None:
-        raise ModelNotRegisteredError(
-            f"ml_current_model_versions has no version for model '{model_name}' "
-            f"({len(rows)} rows); build ml_{model_name}_model and ml_current_model_versions first"
-        )
-    return str(rows[0]["model_version"])
-
-
 def select_version(registry: Any, model_name: str, version: str) -> dict[str, Any]:
     """The registry row of ``model_name`` at ``version``.
 
-    There is no default version: which version is current is decided once, in SQL
-    (``ml_current_model_versions``, read by :func:`current_version`). The engine filters the
-    registry to that one row before anything (artifact bytes included) leaves it.
+    There is no default version: which version serves is decided once, in SQL
+    (``ml_model_aliases``, read by :func:`warehouse_ml.promotion.champion_version`). The engine
+    filters the registry to that one row before anything (artifact bytes included) leaves it.
 
     Raises
     ------
@@ -347,7 +502,7 @@ def select_version(registry: Any, model_name: str, version: str) -> dict[str, An
         )
     raise ModelVersionNotFoundError(
         f"model '{model_name}' has no version '{version}' (registered: {known}); "
-        "pass a registered version (ml_current_model_versions resolves the current one)"
+        "pass a registered version (ml_model_aliases resolves the serving one)"
     )
 
 
@@ -364,46 +519,71 @@ class LoadedModel:
     row: dict[str, Any]
 
 
-def _deserialize(artifact: bytes, artifact_format: str, where: str) -> Any:
-    if artifact_format == "skops":
-        if skops_io is None:
-            raise ValueError(f"{where} is stored with skops, which is not installed")
-        untrusted = skops_io.get_untrusted_types(data=artifact)
-        refused = [
-            t for t in untrusted if not (t.startswith(_TRUSTED_PREFIXES) or t in _TRUSTED_EXTRA)
-        ]
-        if refused:
-            raise UntrustedArtifactError(
-                f"{where}: the artifact holds types outside scikit-learn/numpy {refused}; "
-                "refusing to load it"
-            )
-        return skops_io.loads(artifact, trusted=untrusted)
-    if artifact_format == "joblib":
-        return joblib.load(io.BytesIO(artifact))
-    raise ValueError(f"{where}: unknown artifact_format '{artifact_format}'")
+def artifact_types(artifact: bytes) -> set[str]:
+    """Every type and function a skops artifact would build, as ``module.name``.
+
+    Read from the archive's ``schema.json`` without constructing anything: every node skops
+    constructs is an object there with ``__module__`` and ``__class__`` (functions too), so
+    walking every object finds them all, whatever skops itself would trust by default.
+    """
+    with zipfile.ZipFile(io.BytesIO(artifact)) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    found: set[str] = set()
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "__module__" in node and "__class__" in node:
+                found.add(f"{node['__module__']}.{node['__class__']}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def check_artifact_types(artifact: bytes, where: str) -> set[str]:
+    """The artifact's types (:func:`artifact_types`), all in :data:`training.ARTIFACT_TYPES`.
+
+    Raises
+    ------
+    UntrustedArtifactError
+        Naming ``where`` and every type outside the list (or an unreadable archive).
+    """
+    try:
+        types = artifact_types(artifact) | set(skops_io.get_untrusted_types(data=artifact))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise UntrustedArtifactError(
+            f"{where}: the artifact is not a readable skops archive ({exc}); refusing to load it"
+        ) from exc
+    refused = sorted(types - ARTIFACT_TYPES)
+    if refused:
+        raise UntrustedArtifactError(
+            f"{where}: the artifact holds types outside training.ARTIFACT_TYPES {refused}; "
+            "refusing to load it (a pipeline built by training.build_pipeline has none)"
+        )
+    return types
+
+
+def _deserialize(artifact: bytes, where: str) -> Any:
+    """Build a skops artifact whose every type is in :data:`training.ARTIFACT_TYPES`."""
+    return skops_io.loads(artifact, trusted=sorted(check_artifact_types(artifact, where)))
 
 
 def load_model(registry: Any, model_name: str, version: str) -> LoadedModel:
-    """Select ``version`` of ``model_name``, verify its sha256, then deserialise it.
+    """Select ``version`` of ``model_name``, verify the row, then deserialise it.
 
     Raises
     ------
     ModelNotRegisteredError, ModelVersionNotFoundError
         See :func:`select_version`.
-    ArtifactHashMismatchError
-        If the artifact's sha256 differs from the registered one; nothing is deserialised.
+    UntrustedArtifactError, ArtifactHashMismatchError, RegistryIntegrityError,
+    RegistrySignatureError
+        From :func:`verify_row` (nothing is deserialised), or the artifact would build a type
+        outside :data:`warehouse_ml.training.ARTIFACT_TYPES`.
     """
     row = select_version(registry, model_name, version)
-    where = f"model '{row['model_name']}' version '{row['model_version']}'"
-    artifact = bytes(row["artifact"])
-    actual = hashlib.sha256(artifact).hexdigest()
-    if actual != row["artifact_sha256"]:
-        raise ArtifactHashMismatchError(
-            f"{where}: artifact sha256 {actual} does not match the registered "
-            f"{row['artifact_sha256']}; the bytes were altered, refusing to load them "
-            "(retrain the model to register a fresh artifact)"
-        )
-    pipeline = _deserialize(artifact, row["artifact_format"], where)
+    verify_row(row)
+    pipeline = _deserialize(bytes(row["artifact"]), where_of(row))
     rate = row.get("negative_downsampling_rate")
     records = json.loads(row["features"])
     return LoadedModel(

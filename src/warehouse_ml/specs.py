@@ -11,11 +11,12 @@ relations the spec names.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from warehouse_ml import engine
+from warehouse_ml import engine, metrics
 from warehouse_ml.errors import ModelSpecError
 from warehouse_ml.training import ALGORITHMS, FeatureSpec
 
@@ -39,6 +40,24 @@ class EvaluationSetSpec:
     relation: str
     split: str | None = None
     weight_column: str | None = None
+
+
+@dataclass(frozen=True)
+class PromotionSpec:
+    """When a newly trained version replaces the champion (``ml_models.<model>.promotion``).
+
+    The candidate serves when its ``metric`` on the evaluation set ``dataset`` is not worse than
+    the champion's on the same rows by more than ``margin`` (absolute); whether higher is better
+    comes from :data:`warehouse_ml.metrics.HIGHER_IS_BETTER`.
+    """
+
+    metric: str
+    dataset: str
+    margin: float
+
+    @property
+    def higher_is_better(self) -> bool:
+        return metrics.HIGHER_IS_BETTER[self.metric]
 
 
 @dataclass(frozen=True)
@@ -78,7 +97,10 @@ class ModelSpec:
     spec_fingerprint : str
         Digest of the fields that determine the fitted model (computed in SQL, see
         ``ml_model_specs``); stored in every registry row and hashed into its version, so
-        ``ml_current_model_versions`` resolves only versions trained from the current spec.
+        ``ml_model_decisions`` only ever decides on a version trained from the current spec.
+    promotion : PromotionSpec
+        The champion/challenger rule (not part of the fingerprint: it decides which version
+        serves, not what is fitted).
     """
 
     model_name: str
@@ -97,6 +119,7 @@ class ModelSpec:
     max_training_rows: int
     random_state: int
     spec_fingerprint: str
+    promotion: PromotionSpec
 
     @property
     def recalibration_rate(self) -> float | None:
@@ -109,6 +132,11 @@ class ModelSpec:
         names = [self.training_set]
         names.extend(e.relation for e in self.evaluation_sets if e.relation not in names)
         return tuple(names)
+
+    @property
+    def promotion_evaluation(self) -> EvaluationSetSpec:
+        """The evaluation set the promotion rule compares champion and candidate on."""
+        return next(e for e in self.evaluation_sets if e.name == self.promotion.dataset)
 
 
 def _error(model: str, field: str, problem: str) -> ModelSpecError:
@@ -204,6 +232,7 @@ def from_row(row: Mapping[str, Any]) -> ModelSpec:
     max_rows = row.get("max_training_rows")
     if max_rows is None or int(max_rows) < 1 or int(max_rows) != max_rows:
         raise _error(model, "max_training_rows", f"must be a positive integer, got {max_rows!r}")
+    promotion = _promotion(row, model, names)
     random_state = row.get("random_state")
     if (
         random_state is None
@@ -230,7 +259,40 @@ def from_row(row: Mapping[str, Any]) -> ModelSpec:
         max_training_rows=int(max_rows),
         random_state=int(random_state),
         spec_fingerprint=str(_text(row, model, "spec_fingerprint")),
+        promotion=promotion,
     )
+
+
+def _promotion(row: Mapping[str, Any], model: str, evaluation_sets: list[str]) -> PromotionSpec:
+    metric = _text(row, model, "promotion_metric")
+    if metric not in metrics.HIGHER_IS_BETTER:
+        raise _error(
+            model,
+            "promotion_metric",
+            f"'{metric}' is not a metric that ranks models; use one of "
+            f"{sorted(metrics.HIGHER_IS_BETTER)} (promotion.metric)",
+        )
+    dataset = _text(row, model, "promotion_dataset")
+    if dataset not in evaluation_sets:
+        raise _error(
+            model,
+            "promotion_dataset",
+            f"'{dataset}' is not one of the model's evaluation_sets {evaluation_sets} "
+            "(promotion.dataset)",
+        )
+    margin = row.get("promotion_margin")
+    if (
+        margin is None
+        or isinstance(margin, bool)
+        or not isinstance(margin, int | float)
+        or not math.isfinite(margin)
+        or margin < 0
+    ):
+        raise _error(
+            model, "promotion_margin", f"must be a number >= 0, got {margin!r} (promotion.margin)"
+        )
+    assert metric is not None and dataset is not None
+    return PromotionSpec(metric=metric, dataset=dataset, margin=float(margin))
 
 
 def from_table(specs: Any, model_name: str) -> ModelSpec:

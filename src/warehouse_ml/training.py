@@ -345,6 +345,48 @@ def build_pipeline(
     return Pipeline([("preprocess", preprocess), ("model", estimator)])
 
 
+ARTIFACT_TYPES = frozenset(
+    {
+        # What build_pipeline assembles, fitted:
+        "sklearn.pipeline.Pipeline",
+        "sklearn.compose._column_transformer.ColumnTransformer",
+        "sklearn.preprocessing._function_transformer.FunctionTransformer",  # "passthrough"
+        "sklearn.preprocessing._encoders.OrdinalEncoder",
+        "sklearn.preprocessing._encoders.OneHotEncoder",
+        "sklearn.impute._base.SimpleImputer",
+        "sklearn.preprocessing._data.StandardScaler",
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+        # ... and what the fitted estimators hold:
+        "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        "sklearn._loss.loss.HalfBinomialLoss",
+        "sklearn._loss._loss.CyHalfBinomialLoss",
+        "sklearn._loss.link.LogitLink",
+        "sklearn._loss.link.Interval",
+        "sklearn.preprocessing._label.LabelEncoder",
+        "sklearn.utils.validation.check_array",  # kept as partial(check_array, ...)
+        "functools.partial",
+        "numpy.ndarray",
+        "numpy.dtype",
+        "numpy.float64",
+        "numpy.uint64",
+        "numpy.random._generator.Generator",
+        "builtins.dict",
+        "builtins.list",
+        "builtins.tuple",
+        "builtins.slice",
+        "builtins.str",
+    }
+)
+"""Every type a serialised pipeline of :func:`build_pipeline` holds, exactly (``module.name``).
+
+The registry's skops loader builds these and nothing else (not every ``sklearn.*`` or ``numpy.*``
+type): a new algorithm or preprocessing step adds its types here, and
+tests/python/test_artifact_types.py checks every pipeline the builder can produce, for every
+algorithm in :data:`ALGORITHMS`, against this list."""
+
+
 def fingerprint(frame: pd.DataFrame) -> tuple[str, np.ndarray]:
     """Order-independent digest of a frame's rows, and each row's hash.
 

@@ -1,14 +1,7 @@
 {#- Rejection-rate test of a stg model; reads the base model so its dependents wait (docs: _generic__tests.yml). -#}
 {% test rejected_share(model, checked_model, raw_table=none, top_reasons=3) %}
     {{ config(fail_calc='max(failure_level)', warn_if='>= 1', error_if='>= 2') }}
-    {%- set warn_share = var('staging_max_rejected_share_warn') -%}
-    {%- set error_share = var('staging_max_rejected_share') -%}
-    {%- if warn_share is not number or error_share is not number or warn_share < 0 or warn_share > error_share or error_share > 1 -%}
-        {{ exceptions.raise_compiler_error(
-            "vars staging_max_rejected_share_warn (" ~ warn_share ~ ") and staging_max_rejected_share (" ~ error_share
-            ~ ") must be numbers with 0 <= warn <= error <= 1, e.g. 0.01 and 0.2."
-        ) }}
-    {%- endif -%}
+    {%- set warn_share, error_share = warehouse_ml.rejected_share_limits() -%}
 
     {%- set shares_sql -%}
 with

@@ -89,6 +89,9 @@ def spec_row(model_name: str = "churn", **overrides: object) -> dict[str, object
             ),
             "scoring_population": "ml_churn_scoring_population",
             "max_training_rows": 100_000,
+            "promotion_metric": "roc_auc",
+            "promotion_dataset": "out_of_time",
+            "promotion_margin": 0.005,
         }
     else:
         row = {
@@ -109,6 +112,9 @@ def spec_row(model_name: str = "churn", **overrides: object) -> dict[str, object
             ),
             "scoring_population": "ml_ctr_scoring_population",
             "max_training_rows": 100_000,
+            "promotion_metric": "normalized_entropy",
+            "promotion_dataset": "evaluation_day",
+            "promotion_margin": 0.005,
         }
     row.update(overrides)
     return row

@@ -173,7 +173,8 @@ def test_ctr_windows_reach_registry_and_scores(ctr_windows_3_14: Path) -> None:
         features = registry_features(connection, "ml_ctr_model")
         scored = scored_versions(connection, ["ctr_predictions", "ctr_impression_scores"])
         (version,) = connection.execute(
-            "select model_version from ml.ml_current_model_versions where model_name = 'ctr'"
+            "select model_version from ml.ml_model_aliases "
+            "where model_name = 'ctr' and alias = 'champion'"
         ).fetchone()
     assert scored == {"ctr_predictions": {version}, "ctr_impression_scores": {version}}
     assert set(CTR_NEW) <= set(features)
@@ -217,7 +218,8 @@ def test_churn_windows_reach_registry_and_scores(churn_windows_30_60: Path) -> N
         features = registry_features(connection, "ml_churn_model")
         scored = scored_versions(connection, ["churn_scores"])
         (version,) = connection.execute(
-            "select model_version from ml.ml_current_model_versions where model_name = 'churn'"
+            "select model_version from ml.ml_model_aliases "
+            "where model_name = 'churn' and alias = 'champion'"
         ).fetchone()
     assert scored == {"churn_scores": {version}}
     assert set(CHURN_NEW) <= set(features)

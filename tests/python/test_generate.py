@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -18,6 +19,7 @@ from warehouse_ml.generate import (
     SCHEMAS,
     TABLES,
     is_up_to_date,
+    iter_chunks,
     write_dataset,
 )
 from warehouse_ml.generate import common as c
@@ -114,6 +116,8 @@ def test_manifest_matches_files(small_raw_dir: Path) -> None:
     assert is_up_to_date(small_raw_dir, 0.02, 7)
     assert not is_up_to_date(small_raw_dir, 0.02, 8)
     assert not is_up_to_date(small_raw_dir, 0.03, 7)
+    assert "new_category" not in manifest  # the default manifest is unchanged
+    assert not is_up_to_date(small_raw_dir, 0.02, 7, new_category=False)
 
 
 def test_sizes_at_scale(small_raw_dir: Path) -> None:
@@ -140,6 +144,43 @@ def test_same_seed_identical_other_seed_differs(tmp_path: Path) -> None:
         assert _read(first, table).equals(_read(again, table)), table
     for table in ("customers", "transactions", "impressions", "clicks"):
         assert not _read(first, table).equals(_read(other, table)), table
+
+
+# Digest of the default data set at scale 0.005, seed 11 (every table's columns, in order): the
+# --new-category knob must leave the default output unchanged bit for bit. A deliberate change of
+# the generator's output bumps GENERATOR_VERSION and this digest together.
+DEFAULT_DIGEST_0005_11 = "e7904e2339086a7bf069230ed40ffa00a56d24f88eb29240a28a56b57565f77a"
+
+
+def _digest(new_category: bool = True) -> str:
+    digest = hashlib.sha256()
+    for table, arrow in iter_chunks(11, 0.005, new_category):
+        digest.update(table.encode())
+        for column in arrow.columns:
+            digest.update(repr(column.to_pylist()).encode())
+    return digest.hexdigest()
+
+
+def test_default_data_set_is_unchanged_by_the_launch_knob() -> None:
+    assert _digest() == DEFAULT_DIGEST_0005_11
+    assert _digest(new_category=True) == DEFAULT_DIGEST_0005_11
+
+
+def test_no_new_category_has_no_new_category_rows(tmp_path: Path) -> None:
+    out = tmp_path / "unlaunched"
+    manifest = write_dataset(out, scale=0.005, seed=11, new_category=False)
+    products = _read(out, "products")
+    ads = _read(out, "ads")
+    assert c.NEW_CATEGORY not in set(products["category"].to_pylist())
+    assert c.NEW_CATEGORY not in set(ads["product_category"].to_pylist())
+    assert products.num_rows == c.N_PRODUCTS - c.N_NEW_CATEGORY_PRODUCTS
+    sold = set(_read(out, "transactions")["product_id"].to_pylist())
+    assert sold <= set(products["product_id"].to_pylist())
+    impressed = set(_read(out, "impressions")["ad_id"].to_pylist())
+    assert impressed <= set(ads["ad_id"].to_pylist())
+    assert manifest["new_category"] is False
+    assert is_up_to_date(out, 0.005, 11, new_category=False)
+    assert not is_up_to_date(out, 0.005, 11)
 
 
 def test_row_counts_linear_in_scale(tmp_path: Path, small_raw_dir: Path) -> None:

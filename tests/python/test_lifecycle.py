@@ -56,11 +56,13 @@ def churn_relations(connection):
 
 
 def versions_table(*rows: tuple[str, str]) -> pa.Table:
+    """Champion rows of ml_model_aliases (plus a challenger that must not be scored with)."""
     return pa.table(
         {
-            "model_name": [r[0] for r in rows],
-            "model_version": [r[1] for r in rows],
-            "resolved_by": ["newest"] * len(rows),
+            "model_name": [r[0] for r in rows] + [r[0] for r in rows],
+            "alias": ["champion"] * len(rows) + ["challenger"] * len(rows),
+            "model_version": [r[1] for r in rows] + ["0123456789abcdef"] * len(rows),
+            "resolved_by": ["first_version"] * len(rows) + ["kept"] * len(rows),
         }
     )
 
@@ -110,6 +112,53 @@ def test_unchanged_retrain_appends_nothing(connection, churn_registry):
     )
     assert reseeded.num_rows == 1
     assert reseeded["random_state"].to_pylist() == [1]  # the spec's seed
+
+
+def shuffled(frame: pd.DataFrame, seed: int | None) -> pd.DataFrame:
+    """The rows of ``frame`` in a seeded random order (as given when ``seed`` is None)."""
+    return frame if seed is None else frame.sample(frac=1.0, random_state=seed)
+
+
+def test_training_and_evaluation_do_not_depend_on_the_row_order_the_engine_returns():
+    """Rows collected in another order: the same version, fingerprint and metrics, bit for bit."""
+    sample = churn_frame(dates=3)
+    out_of_time = churn_frame(dates=4, seed=9).query(
+        "observation_date == @pd.Timestamp('2025-04-30').date()"
+    )
+    out_of_time = out_of_time.drop(columns=["split", "sample_weight"])
+    rows = []
+    for seed in (None, 1, 2):
+        with duckdb.connect() as con:
+            relations = tables(
+                con,
+                trn_churn__cluster_sample=shuffled(sample, seed),
+                ml_churn_evaluation_out_of_time=shuffled(out_of_time, seed),
+            )
+            registered = lifecycle.train_and_register(
+                CHURN, relations, trained_at=dt.datetime(2026, 1, 1)
+            )
+        rows.append(registered.to_pylist()[0])
+    for row in rows[1:]:
+        for column in ("model_version", "data_fingerprint", "weight_sum", "metrics"):
+            assert row[column] == rows[0][column], column
+
+
+def test_canonical_order_sorts_by_the_key_columns_then_the_rest():
+    frame = pd.DataFrame(
+        {
+            "value": [2.0, 1.0, np.nan, 3.0],
+            "observation_date": [dt.date(2025, 1, 2), dt.date(2025, 1, 1)] * 2,
+            "customer_id": [2, 1, 1, 1],
+            "tags": [[1], [2], [3], [4]],
+        }
+    )
+    ordered = lifecycle.canonical_order(CHURN, frame)
+    assert list(ordered["customer_id"]) == [1, 1, 1, 2]
+    assert (
+        list(ordered["observation_date"]) == [dt.date(2025, 1, 1)] * 2 + [dt.date(2025, 1, 2)] * 2
+    )
+    assert ordered["value"].tolist()[:2] == [1.0, 3.0]  # the tie broken by the other columns
+    assert list(ordered.index) == [0, 1, 2, 3]
 
 
 def test_the_registry_row_carries_the_spec_fingerprint(churn_registry):
@@ -211,7 +260,7 @@ def test_churn_risk_deciles_refuse_keys_that_are_not_identifiers(keys):
         churn.risk_deciles_sql(keys)
 
 
-def test_scorers_use_the_version_of_ml_current_model_versions(connection, churn_registry):
+def test_scorers_use_the_champion_of_ml_model_aliases(connection, churn_registry):
     population = tables(connection, ml_churn_scoring_population=churn_frame(customers=10, dates=1))
     with pytest.raises(ModelVersionNotFoundError, match="no version 'feedfacefeedface'"):
         churn.churn_scores(

@@ -1,11 +1,13 @@
-"""Version resolution after a spec change is undone (issue 9).
+"""Version resolution after a spec change is undone (issue 9), through the decision log (issue 10).
 
 One throw-away DuckDB is built three times on the small generated data set, up to the CTR
 scorers: at the default vars, with ``ctr_rolling_windows_days: [3, 14]`` (a new spec: a new
 version with other features is appended) and at the default vars again. The registry is
 append-only and idempotent, so the third build appends nothing and the newest version is the
 [3, 14] one; the scorers must still use the default-features version, the one whose
-``spec_fingerprint`` is the current spec's.
+``spec_fingerprint`` is the current spec's. The champion of another feature set cannot score the
+current evaluation set, so each spec change promotes the current spec's version
+(``ml_model_decisions``: first_version, promoted, promoted).
 """
 
 from __future__ import annotations
@@ -48,8 +50,8 @@ def ctr_state(work_dir: Path) -> dict[str, object]:
             "select spec_fingerprint from ml.ml_model_specs where model_name = 'ctr'"
         ).fetchone()
         current = connection.execute(
-            "select model_version, resolved_by from ml.ml_current_model_versions "
-            "where model_name = 'ctr'"
+            "select model_version, resolved_by from ml.ml_model_aliases "
+            "where model_name = 'ctr' and alias = 'champion'"
         ).fetchone()
         registered = connection.execute(
             "select model_version, spec_fingerprint, features from ml.ml_ctr_model "
@@ -87,7 +89,7 @@ def three_builds(small_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 def test_undoing_a_spec_change_scores_with_the_version_of_the_current_spec(three_builds):
     first, other, again = three_builds["first"], three_builds["other"], three_builds["again"]
     default_version = first["current"][0]
-    assert first["current"] == (default_version, "newest")
+    assert first["current"] == (default_version, "first_version")
     assert first["scored_by"] == [default_version]
 
     # The [3, 14] spec: another fingerprint, a new version with its features, scored with.
@@ -98,13 +100,13 @@ def test_undoing_a_spec_change_scores_with_the_version_of_the_current_spec(three
     default_features = first["registered"][0][2]
     assert any(f.endswith("_3d") for f in new_features)
     assert not any(f.endswith("_3d") for f in default_features)
-    assert other["current"] == (new_version, "newest") and other["scored_by"] == [new_version]
+    assert other["current"] == (new_version, "promoted") and other["scored_by"] == [new_version]
 
     # Undone: nothing appended, the newest row is the [3, 14] one, yet the default version scores.
     assert again["spec_fingerprint"] == first["spec_fingerprint"]
     assert again["registered"] == other["registered"]
     assert again["registered"][-1][0] == new_version
-    assert again["current"] == (default_version, "newest")
+    assert again["current"] == (default_version, "promoted")
     assert again["scored_by"] == [default_version]
 
 
@@ -116,7 +118,7 @@ def test_a_spec_no_version_was_trained_from_stops_the_build_naming_the_model(
         three_builds["work_dir"],
         small_raw_dir,
         {"ctr_rolling_windows_days": [5, 10]},
-        ["ml_model_specs", "ml_current_model_versions"],
+        ["ml_model_specs", "ml_model_decisions"],
     )
     output = done.stdout + done.stderr
     assert done.returncode != 0, output[-6000:]

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 import pytest
 import yaml
 from _ml_synthetic import FEATURES, synthetic_frame
@@ -107,7 +106,18 @@ def test_code_version_covers_every_module_that_can_change_a_model(monkeypatch):
 
 
 # Modules that cannot change a model or its scores; every other module must be in CODE_MODULES.
-NOT_MODEL_CODE = {"__init__", "cli", "contract", "duckdb_plugin", "errors", "parity"}
+# promotion decides which registered version serves; it changes no version.
+NOT_MODEL_CODE = {
+    "__init__",
+    "cli",
+    "contract",
+    "digest",
+    "duckdb_plugin",
+    "errors",
+    "parity",
+    "promotion",
+    "registry_archive",
+}
 
 
 def test_every_library_module_is_classified():
@@ -141,21 +151,6 @@ def test_is_registered_finds_a_version_in_any_engine_table(trained):
     assert registry.is_registered(relation, "churn", row["model_version"])
 
 
-def test_current_version_reads_ml_current_model_versions():
-    versions = pa.table(
-        {
-            "model_name": ["churn", "ctr"],
-            "model_version": ["abc", None],
-            "resolved_by": ["pinned", "newest"],
-        }
-    )
-    assert registry.current_version(versions, "churn") == "abc"
-    with pytest.raises(ModelNotRegisteredError, match="no version for model 'ctr'"):
-        registry.current_version(versions, "ctr")
-    with pytest.raises(ModelNotRegisteredError, match="no version for model 'uplift'"):
-        registry.current_version(versions, "uplift")
-
-
 @pytest.mark.parametrize("engine_name", ["arrow", "duckdb"])
 def test_select_version_picks_the_given_version(trained, frame, engine_name):
     old = row_for(trained, when=datetime(2026, 1, 1))
@@ -172,7 +167,7 @@ def test_select_version_picks_the_given_version(trained, frame, engine_name):
 
 
 def test_select_version_has_no_default_version(trained):
-    """The version rule lives in SQL (ml_current_model_versions): no 'newest' fallback here."""
+    """The version rule lives in SQL (ml_model_aliases): no 'newest' fallback here."""
     table = registry.registry_table([row_for(trained)])
     with pytest.raises(TypeError):
         registry.select_version(table, "churn")
@@ -241,9 +236,8 @@ def test_missing_pinned_version_is_a_clear_error(trained):
         registry.load_model(table, "churn", "deadbeef")
 
 
-@pytest.mark.parametrize("artifact_format", ["skops", "joblib"])
-def test_load_round_trip(trained, frame, artifact_format):
-    row = row_for(trained, artifact_format=artifact_format, negative_downsampling_rate=0.25)
+def test_load_round_trip(trained, frame):
+    row = row_for(trained, negative_downsampling_rate=0.25)
     loaded = registry.load_model(registry.registry_table([row]), "churn", row["model_version"])
     assert loaded.model_version == row["model_version"]
     assert loaded.features == FEATURES
@@ -255,9 +249,8 @@ def test_load_round_trip(trained, frame, artifact_format):
     )
 
 
-@pytest.mark.parametrize("artifact_format", ["skops", "joblib"])
-def test_tampered_artifact_is_refused(trained, artifact_format, monkeypatch):
-    row = row_for(trained, artifact_format=artifact_format)
+def test_tampered_artifact_is_refused(trained, monkeypatch):
+    row = row_for(trained)
     tampered = bytearray(row["artifact"])
     tampered[len(tampered) // 2] ^= 0xFF
     row["artifact"] = bytes(tampered)
@@ -274,7 +267,7 @@ def test_tampered_artifact_is_refused(trained, artifact_format, monkeypatch):
 
 
 class NotAModel:
-    """Stands for anything outside scikit-learn/numpy that a crafted artifact could build."""
+    """Stands for anything outside the project's pipelines that a crafted artifact could build."""
 
     def __init__(self) -> None:
         self.payload = "x"
@@ -285,6 +278,7 @@ def test_skops_artifact_with_foreign_types_is_refused(trained):
     row = row_for(trained)
     row["artifact"] = skops_io.dumps(NotAModel())
     row["artifact_sha256"] = hashlib.sha256(row["artifact"]).hexdigest()
+    row["integrity_sha256"] = registry.integrity_sha256(row)  # a consistent, re-hashed row
     with pytest.raises(UntrustedArtifactError, match="NotAModel"):
         registry.load_model(registry.registry_table([row]), "churn", row["model_version"])
 

@@ -1,11 +1,11 @@
 """Staging guards on a small raw data set with planted bad rows, built into a throw-away DuckDB.
 
 A scale-0.01 data set gets extra Parquet files holding one bad row per guard (events dated 1970 and
-2100 or after their own load, NaN, infinite and huge amounts, values outside their lists). The
-module builds staging and ``int_churn_observation_dates`` once with the default vars and checks each
-bad row is rejected with its reason, row conservation holds and observation dates stay inside the
-data. Further builds set a value list to null, push a table above the rejection share, and read
-time-zone-aware timestamps.
+2100 or after their own load, NaN, infinite, huge and sub-cent amounts, values outside their
+lists). The module builds staging and ``int_churn_observation_dates`` once with the default vars
+and checks each bad row is rejected with its reason, row conservation holds and observation dates
+stay inside the data. Further builds set a value list to null, push a table above the rejection
+share, and read time-zone-aware timestamps.
 """
 
 from __future__ import annotations
@@ -40,8 +40,10 @@ BAD_TRANSACTIONS = {
     9_000_005: "non_finite_amount",  # +inf
     9_000_006: "non_finite_amount",  # -inf
     9_000_007: "amount_above_max",  # 1e308
+    9_000_008: "amount_not_in_cents",  # 12.345: DECIMAL(18, 2) would round it
 }
 BAD_CUSTOMER = (9_000_101, "invalid_segment")  # segment 'martian'
+# (No third bad product: 3 of the 200 products would pass the 1% rejection-share warning.)
 BAD_PRODUCTS = {9_000_201: "event_before_floor", 9_000_202: "non_finite_list_price"}
 BAD_IMPRESSIONS = {9_000_301: "invalid_placement", 9_000_302: "event_before_floor"}
 BAD_CLICK_REASON = "event_in_future"
@@ -117,6 +119,7 @@ def plant_bad_rows(raw: Path) -> None:
         9_000_005: (june, june, float("inf")),
         9_000_006: (june, june, float("-inf")),
         9_000_007: (june, june, 1e308),
+        9_000_008: (june, june, 12.345),
     }
     append_rows(
         raw / "transactions",

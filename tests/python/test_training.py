@@ -85,6 +85,15 @@ def test_fit_does_not_depend_on_row_order(algorithm):
     np.testing.assert_array_equal(first.predict_proba(frame), second.predict_proba(frame))
 
 
+@pytest.mark.parametrize("algorithm", training.ALGORITHMS)
+def test_fit_does_not_depend_on_the_thread_count(algorithm):
+    """OpenMP (histogram gradient boosting) and BLAS (logistic regression) threads while fitting."""
+    frame = synthetic_frame(2_000, seed=5)
+    fits = [fit(frame, algorithm, n_threads=n_threads) for n_threads in (1, 2)]
+    assert fits[0].data_fingerprint == fits[1].data_fingerprint
+    np.testing.assert_array_equal(fits[0].predict_proba(frame), fits[1].predict_proba(frame))
+
+
 def test_fingerprint_changes_with_the_data():
     frame = synthetic_frame(500)
     changed = frame.copy()

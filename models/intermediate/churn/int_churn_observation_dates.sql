@@ -1,10 +1,7 @@
 {#- One row per observation date of the churn features (see _churn__models.yml). -#}
-{%- set grain = var('churn_observation_grain') -%}
-{%- set min_history_days = churn_int_var('churn_min_history_days', minimum=0) -%}
-{%- set horizon_days = churn_int_var('churn_horizon_days') -%}
-{%- if grain not in ['month', 'week'] -%}
-    {{ exceptions.raise_compiler_error("churn_observation_grain must be 'month' or 'week', got '" ~ grain ~ "'") }}
-{%- endif -%}
+{%- set grain = warehouse_ml.checked_var('churn_observation_grain') -%}
+{%- set min_history_days = warehouse_ml.checked_var('churn_min_history_days') -%}
+{%- set horizon_days = warehouse_ml.checked_var('churn_horizon_days') -%}
 {%- if grain == 'month' -%}
     {%- set is_observation_day = 'days.date_day = last_day(days.date_day)' -%}
 {%- else -%}

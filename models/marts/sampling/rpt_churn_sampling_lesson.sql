@@ -1,6 +1,6 @@
 {#- Why churn training data is sampled by customer, demonstrated (see _sampling__models.yml). -#}
-{%- set fraction = var('churn_lesson_fraction') -%}
-{%- set seed = var('sampling_seed') -%}
+{%- set fraction = warehouse_ml.checked_var('churn_lesson_fraction') -%}
+{%- set seed = warehouse_ml.checked_var('sampling_seed') -%}
 {%- set features = [
     'transaction_count', 'total_amount', 'avg_basket_amount', 'distinct_products', 'recency_days', 'active_span_days',
 ] -%}
@@ -34,9 +34,9 @@ customer_sample as (
     {{ source }}_by_customer as (
         select
             {{ source }}.customer_id,
-            cast(count(*) as double) as transaction_count,
+            count(*) as transaction_count,
             sum({{ source }}.amount) as total_amount,
-            avg({{ source }}.amount) as avg_basket_amount,
+            {{ safe_rate('sum(' ~ source ~ '.amount)', 'count(*)') }} as avg_basket_amount,
             cast(count(distinct {{ source }}.product_id) as double) as distinct_products,
             {%- set first_date = 'min(' ~ source ~ '.transaction_date)' %}
             {%- set last_date = 'max(' ~ source ~ '.transaction_date)' %}
@@ -53,9 +53,9 @@ design_means as (
             '{{ design.name }}' as sampling_method,
             {%- for feature in features %}
                 {%- if design.scale and feature in scaled_features %}
-                    avg({{ feature }}) / {{ fraction }} as {{ feature }},
+                    {{ exact_mean(feature) }} / {{ fraction }} as {{ feature }},
                 {%- else %}
-                    avg({{ feature }}) as {{ feature }},
+                    {{ exact_mean(feature) }} as {{ feature }},
                 {%- endif %}
             {%- endfor %}
             count(*) as customer_count

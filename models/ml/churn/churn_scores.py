@@ -10,5 +10,5 @@ def model(dbt, session):
         specs.from_table(dbt.ref("ml_model_specs"), "churn"),
         {"ml_churn_scoring_population": dbt.ref("ml_churn_scoring_population")},
         dbt.ref("ml_churn_model"),
-        dbt.ref("ml_current_model_versions"),
+        dbt.ref("ml_model_aliases"),
     )

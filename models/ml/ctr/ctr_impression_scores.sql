@@ -1,6 +1,6 @@
 {#- Every impression of the CTR scoring population scored in SQL by the compiled current CTR model. -#}
 {%- set scoring = ml_scoring_query(
-    ref('ml_ctr_model'), 'ctr', 'scoring_population', ref('ml_current_model_versions')
+    ref('ml_ctr_model'), 'ctr', 'scoring_population', ref('ml_model_aliases')
 ) -%}
 
 with

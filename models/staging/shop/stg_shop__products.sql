@@ -11,7 +11,7 @@ staged as (
         category,
         launched_at,
         launch_date,
-        list_price
+        {{ to_money('list_price') }} as list_price
     from checked
     where
         not is_duplicate

@@ -11,7 +11,7 @@ staged as (
         product_id,
         transacted_at,
         transaction_date,
-        amount,
+        {{ to_money('amount') }} as amount,
         quantity,
         loaded_at,
         is_late_arriving

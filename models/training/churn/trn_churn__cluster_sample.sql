@@ -3,12 +3,12 @@
     'design': 'cluster',
     'population': 'fct_customer_churn_features where is_label_complete, before the out-of-time date',
     'cluster_key': 'customer_id',
-    'fraction': var('churn_training_customer_fraction'),
-    'seed': var('sampling_seed'),
+    'fraction': warehouse_ml.checked_var('churn_training_customer_fraction'),
+    'seed': warehouse_ml.checked_var('sampling_seed'),
     'mode': 'portable',
     'split': {
-        'holdout_fraction': var('churn_training_holdout_fraction'),
-        'seed': var('sampling_seed') + 1,
+        'holdout_fraction': warehouse_ml.checked_var('churn_training_holdout_fraction'),
+        'seed': warehouse_ml.checked_var('sampling_seed') + 1,
         'key': 'customer_id',
     },
 } -%}

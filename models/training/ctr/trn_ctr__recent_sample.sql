@@ -1,16 +1,16 @@
 {#- CTR training set: a time window ending the day before the evaluation day, a random share, negative downsampling. -#}
-{%- set end_date = var('ctr_training_end_date') -%}
+{%- set end_date = warehouse_ml.checked_var('ctr_training_end_date') -%}
 {%- set sampling = {
     'design': 'time window, random sample, negative downsampling',
     'population': 'fct_impression_features',
     'time_column': 'impression_date',
-    'window_days': var('ctr_training_window_days'),
-    'end_date': none if end_date is none else end_date | string,
-    'fraction': var('ctr_training_sample_fraction'),
+    'window_days': warehouse_ml.checked_var('ctr_training_window_days'),
+    'end_date': end_date,
+    'fraction': warehouse_ml.checked_var('ctr_training_sample_fraction'),
     'label_column': 'is_clicked',
-    'negative_rate': var('ctr_training_negative_rate'),
+    'negative_rate': warehouse_ml.checked_var('ctr_training_negative_rate'),
     'key_columns': ['impression_id'],
-    'seed': var('sampling_seed'),
+    'seed': warehouse_ml.checked_var('sampling_seed'),
     'mode': 'portable',
 } -%}
 {{ config(meta={'sampling': sampling}) }}

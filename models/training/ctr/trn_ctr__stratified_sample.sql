@@ -4,11 +4,11 @@
     'population': 'fct_impression_features',
     'strata': ['product_category', 'placement'],
     'allocation': 'proportional',
-    'fraction': var('ctr_stratified_fraction'),
-    'min_per_stratum': var('ctr_stratified_min_per_stratum'),
+    'fraction': warehouse_ml.checked_var('ctr_stratified_fraction'),
+    'min_per_stratum': warehouse_ml.checked_var('ctr_stratified_min_per_stratum'),
     'exact': true,
     'key_columns': ['impression_id'],
-    'seed': var('sampling_seed'),
+    'seed': warehouse_ml.checked_var('sampling_seed'),
     'mode': 'portable',
 } -%}
 {{ config(meta={'sampling': sampling}) }}

@@ -85,7 +85,7 @@ class Users:
     interest: np.ndarray
 
 
-def make_ads(seed: int, scale: float) -> Ads:
+def make_ads(seed: int, scale: float, new_category: bool = True) -> Ads:
     """Generate ``common.n_ads_for(scale)`` ads grouped into campaigns.
 
     About 15% promote the new category; they are created on or after its launch. The others
@@ -95,6 +95,8 @@ def make_ads(seed: int, scale: float) -> Ads:
     ----------
     seed : int
     scale : float
+    new_category : bool, default True
+        False: no launch; no ad promotes the new category.
 
     Returns
     -------
@@ -102,7 +104,7 @@ def make_ads(seed: int, scale: float) -> Ads:
     """
     rng = c.rng_for(seed, "ads")
     n = c.n_ads_for(scale)
-    n_new = max(4, round(n * NEW_CATEGORY_AD_SHARE))
+    n_new = max(4, round(n * NEW_CATEGORY_AD_SHARE)) if new_category else 0
     n_old = n - n_new
     old_categories = len(c.CATEGORIES) - 1
     category = np.concatenate(
@@ -116,7 +118,7 @@ def make_ads(seed: int, scale: float) -> Ads:
         rng.integers(c.IMPRESSIONS_START, c.to_us("2025-11-15"), n_old),
     )
     created_new = c.NEW_CATEGORY_LAUNCH + rng.integers(0, 30 * c.US_PER_DAY, n_new)
-    created_new[0] = c.NEW_CATEGORY_LAUNCH
+    created_new[:1] = c.NEW_CATEGORY_LAUNCH
     order = np.argsort(np.concatenate([created_old, created_new]), kind="stable")
     created_at = np.concatenate([created_old, created_new])[order]
     category = category[order]

@@ -136,7 +136,7 @@ def n_customers_for(scale: float) -> int:
     return max(50, round(c.CUSTOMERS_PER_SCALE * scale))
 
 
-def make_products(seed: int) -> Products:
+def make_products(seed: int, new_category: bool = True) -> Products:
     """Generate the fixed catalogue of ``common.N_PRODUCTS`` products.
 
     ``common.N_NEW_CATEGORY_PRODUCTS`` of them belong to the new category and launch on or
@@ -146,14 +146,17 @@ def make_products(seed: int) -> Products:
     Parameters
     ----------
     seed : int
+    new_category : bool, default True
+        False: no launch; the catalogue is the ``N_PRODUCTS - N_NEW_CATEGORY_PRODUCTS`` older
+        products only.
 
     Returns
     -------
     Products
     """
     rng = c.rng_for(seed, "products")
-    n_new = c.N_NEW_CATEGORY_PRODUCTS
-    n_old = c.N_PRODUCTS - n_new
+    n_old = c.N_PRODUCTS - c.N_NEW_CATEGORY_PRODUCTS
+    n_new = c.N_NEW_CATEGORY_PRODUCTS if new_category else 0
     old_categories = len(c.CATEGORIES) - 1
     category = np.concatenate(
         [np.arange(n_old) % old_categories, np.full(n_new, old_categories)]
@@ -165,8 +168,8 @@ def make_products(seed: int) -> Products:
     launched_at = np.concatenate([launched_old, launched_new]).astype(np.int64)
     median = np.array([CATEGORY_PRICE[c.CATEGORIES[k]] for k in category])
     # Shop prices end in .99.
-    list_price = np.floor(median * rng.lognormal(0.0, 0.45, c.N_PRODUCTS)) + 0.99
-    popularity = rng.lognormal(0.0, 0.8, c.N_PRODUCTS)
+    list_price = np.floor(median * rng.lognormal(0.0, 0.45, n_old + n_new)) + 0.99
+    popularity = rng.lognormal(0.0, 0.8, n_old + n_new)
     # The new category is a hit: after its launch it takes a clear share of sales.
     popularity[category == old_categories] *= 3.0
     names = []
@@ -178,7 +181,7 @@ def make_products(seed: int) -> Products:
         counters[name] = i + 1
         names.append(f"{kinds[i % len(kinds)]} {100 + i}")
     return Products(
-        product_id=np.arange(1, c.N_PRODUCTS + 1, dtype=np.int64),
+        product_id=np.arange(1, n_old + n_new + 1, dtype=np.int64),
         product_name=names,
         category=category,
         launched_at=launched_at,

@@ -138,14 +138,15 @@ def read_manifest(out: Path) -> dict | None:
         return None
 
 
-def is_up_to_date(out: Path, scale: float, seed: int) -> bool:
-    """True if ``out`` holds a complete data set of this scale, seed and generator version."""
+def is_up_to_date(out: Path, scale: float, seed: int, new_category: bool = True) -> bool:
+    """True if ``out`` holds a complete data set of this scale, seed, launch and generator."""
     manifest = read_manifest(out)
     return (
         manifest is not None
         and manifest.get("generator_version") == c.GENERATOR_VERSION
         and manifest.get("seed") == seed
         and manifest.get("scale") == scale
+        and manifest.get("new_category", True) == new_category
         and all((Path(out) / t).is_dir() for t in TABLES)
     )
 
@@ -173,19 +174,23 @@ def plan(scale: float) -> dict[str, int]:
     }
 
 
-def iter_chunks(seed: int, scale: float) -> Iterator[tuple[str, pa.Table]]:
+def iter_chunks(
+    seed: int, scale: float, new_category: bool = True
+) -> Iterator[tuple[str, pa.Table]]:
     """Yield ``(table, arrow chunk)`` pairs of the whole data set, in a fixed order.
 
     Parameters
     ----------
     seed : int
     scale : float
+    new_category : bool, default True
+        False: the new category is never launched (no products, ads or sales of it).
 
     Yields
     ------
     tuple of (str, pyarrow.Table)
     """
-    products = shop.make_products(seed)
+    products = shop.make_products(seed, new_category)
     yield (
         "products",
         to_table(
@@ -221,7 +226,7 @@ def iter_chunks(seed: int, scale: float) -> Iterator[tuple[str, pa.Table]]:
         yield "transactions", to_table("transactions", columns)
     del customers
 
-    ads = ads_mod.make_ads(seed, scale)
+    ads = ads_mod.make_ads(seed, scale, new_category)
     yield (
         "ads",
         to_table(
@@ -248,6 +253,7 @@ def write_dataset(
     scale: float,
     seed: int,
     on_chunk: Callable[[str], None] | None = None,
+    new_category: bool = True,
 ) -> dict:
     """Generate the data set into ``out`` and write the manifest last.
 
@@ -262,6 +268,9 @@ def write_dataset(
     seed : int
     on_chunk : callable, optional
         Called with the table name after each chunk is written (progress reporting).
+    new_category : bool, default True
+        False: no launch of the new category (``common.NEW_CATEGORY``); the manifest records it
+        as ``"new_category": false``.
 
     Returns
     -------
@@ -277,7 +286,7 @@ def write_dataset(
         (out / table).mkdir()
     counts = dict.fromkeys(TABLES, 0)
     parts = dict.fromkeys(TABLES, 0)
-    for table, arrow in iter_chunks(seed, scale):
+    for table, arrow in iter_chunks(seed, scale, new_category):
         path = out / table / f"part-{parts[table]:05d}.parquet"
         pq.write_table(arrow, path, compression="zstd", row_group_size=1_000_000)
         parts[table] += 1
@@ -288,6 +297,7 @@ def write_dataset(
         "generator_version": c.GENERATOR_VERSION,
         "scale": scale,
         "seed": seed,
+        **({} if new_category else {"new_category": False}),
         "row_counts": counts,
         "files": parts,
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -137,8 +137,28 @@ def register_contract_functions(spark: Any, base_dir: str | None = None) -> None
     setattr(spark, _FUNCTIONS_MARKER, True)
 
 
+_REGISTRY_FUNCTIONS_MARKER = "_warehouse_ml_registry_functions"
+
+
+def register_registry_functions(spark: Any) -> None:
+    """Register ``warehouse_ml_registry_row_problem`` as a Spark SQL UDF (idempotent).
+
+    The same name and arguments as the DuckDB plugin's (:func:`warehouse_ml.registry.row_problem`):
+    ``ml_scoring_query`` calls it to verify a registry row before running its compiled SQL. The
+    UDF runs in a Python worker, which inherits this process's environment (and so
+    ``WAREHOUSE_ML_REGISTRY_KEY``).
+    """
+    if getattr(spark, _REGISTRY_FUNCTIONS_MARKER, False):
+        return
+    from warehouse_ml import registry
+
+    spark.udf.register(registry.ROW_PROBLEM_FUNCTION, registry.row_problem, "string")
+    setattr(spark, _REGISTRY_FUNCTIONS_MARKER, True)
+
+
 def register_session_functions() -> None:
-    """Make every SQL statement of dbt-spark's ``session`` cursor see the contract functions.
+    """Make every SQL statement of dbt-spark's ``session`` cursor see the contract and registry
+    functions.
 
     dbt-spark creates (or reuses) its SparkSession inside ``Cursor.execute``; the wrapper gets
     the same session first and registers the functions on it once (idempotent).
@@ -150,7 +170,9 @@ def register_session_functions() -> None:
     upstream_execute = spark_session.Cursor.execute
 
     def execute(self: Any, sql: str, *parameters: Any) -> None:
-        register_contract_functions(_active_spark_session(dict(self.server_side_parameters)))
+        spark = _active_spark_session(dict(self.server_side_parameters))
+        register_contract_functions(spark)
+        register_registry_functions(spark)
         upstream_execute(self, sql, *parameters)
 
     spark_session.Cursor.execute = execute
