@@ -116,6 +116,7 @@ NOT_MODEL_CODE = {
     "errors",
     "parity",
     "promotion",
+    "registry_columns",
     "registry_archive",
 }
 

@@ -150,9 +150,9 @@ def register_registry_functions(spark: Any) -> None:
     """
     if getattr(spark, _REGISTRY_FUNCTIONS_MARKER, False):
         return
-    from warehouse_ml import registry
+    from warehouse_ml import registry, registry_columns
 
-    spark.udf.register(registry.ROW_PROBLEM_FUNCTION, registry.row_problem, "string")
+    spark.udf.register(registry_columns.ROW_PROBLEM_FUNCTION, registry.row_problem, "string")
     setattr(spark, _REGISTRY_FUNCTIONS_MARKER, True)
 
 
