@@ -58,7 +58,8 @@ class DbtNodes:
         if match:
             self.done += 1
             self.total = int(match.group(2))
-            self.last = plain.split(match.group(0))[-1].strip(" .[]")
+            node = plain.split(match.group(0))[-1].split(" [")[0]  # "created ... model x ....."
+            self.last = node.rstrip(" .").strip()
             return match.group(3) in ("ERROR", "FAIL", "WARN")
         return plain.split("  ", 1)[-1].startswith(("Done.", "Completed", "Finished running"))
 

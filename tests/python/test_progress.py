@@ -35,7 +35,7 @@ def test_dbt_lines_echo_only_problems_and_the_summary_and_count_nodes():
         "\x1b[0m10:00:05  Done. PASS=1 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=3",
     ]
     assert [nodes(line) for line in lines] == [False, False, True, False, True]
-    assert nodes.status().startswith("3 of 3 nodes done (last: not_null_a_id")
+    assert nodes.status() == "3 of 3 nodes done (last: not_null_a_id)"
 
 
 def test_the_command_line_runs_what_follows_the_double_dash(capsys):
