@@ -64,25 +64,27 @@ churn_features as (
 ),
 
 {% for checked_date in checked_dates %}
-transactions_until_{{ loop.index }} as (
-    select * from transactions
-    where transaction_date <= cast('{{ checked_date }}' as date)
-),
+    transactions_until_{{ loop.index }} as (
+        select * from transactions
+        where transaction_date <= cast('{{ checked_date }}' as date)
+    ),
 
-observation_date_{{ loop.index }} as (
-    select * from observation_dates
-    where observation_date = cast('{{ checked_date }}' as date)
-),
+    observation_date_{{ loop.index }} as (
+        select * from observation_dates
+        where observation_date = cast('{{ checked_date }}' as date)
+    ),
 
-recomputed_{{ loop.index }} as (
-    {{ churn_features('transactions_until_' ~ loop.index, 'observation_date_' ~ loop.index, 'customers', 'products') }}
-),
+    recomputed_{{ loop.index }} as (
+        {{ churn_features(
+            'transactions_until_' ~ loop.index, 'observation_date_' ~ loop.index, 'customers', 'products'
+        ) }}
+    ),
 
 {% endfor %}
 recomputed as (
     {%- for checked_date in checked_dates %}
-    select * from recomputed_{{ loop.index }}
-    {%- if not loop.last %}
+        select * from recomputed_{{ loop.index }}
+        {%- if not loop.last %}
     union all
     {%- endif %}
     {%- else %}
@@ -95,7 +97,7 @@ mart_rows as (
     select * from churn_features
     where observation_date in (
         {%- for checked_date in checked_dates %}
-        cast('{{ checked_date }}' as date){{ ',' if not loop.last }}
+            cast('{{ checked_date }}' as date){{ ',' if not loop.last }}
         {%- else %}
         null
         {%- endfor %}
@@ -112,17 +114,17 @@ compared as (
             else concat(
                 ''
                 {%- for column in feature_columns %}
-                {%- set mart_value = 'mart_rows.' ~ column.name %}
-                {%- set recomputed_value = 'recomputed.' ~ column.name %},
-                case
-                    when {{ mart_value }} is null and {{ recomputed_value }} is null then ''
-                    {%- if column.is_float() %}
-                    when abs({{ mart_value }} - {{ recomputed_value }}) <= {{ tolerance }} then ''
-                    {%- else %}
-                    when {{ mart_value }} = {{ recomputed_value }} then ''
-                    {%- endif %}
-                    else '{{ column.name }} '
-                end
+                    {%- set mart_value = 'mart_rows.' ~ column.name %}
+                    {%- set recomputed_value = 'recomputed.' ~ column.name %},
+                    case
+                        when {{ mart_value }} is null and {{ recomputed_value }} is null then ''
+                        {%- if column.is_float() %}
+                            when abs({{ mart_value }} - {{ recomputed_value }}) <= {{ tolerance }} then ''
+                        {%- else %}
+                            when {{ mart_value }} = {{ recomputed_value }} then ''
+                        {%- endif %}
+                        else '{{ column.name }} '
+                    end
                 {%- endfor %}
             )
         end as differing_columns
