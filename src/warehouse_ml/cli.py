@@ -110,8 +110,8 @@ def summary(db: Path) -> None:
 
     if not db.is_file():
         raise click.ClickException(
-            f"{db} does not exist. Build the warehouse first: make demo (or dbt build "
-            "--profiles-dir profiles)."
+            f"{db} does not exist. Build the warehouse first: make demo (or "
+            f"{_dbt_command()} build --profiles-dir profiles)."
         )
     try:
         con = duckdb.connect(str(db), read_only=True)
@@ -133,7 +133,7 @@ def summary(db: Path) -> None:
     finally:
         con.close()
     if not lines:
-        click.echo(f"{db} holds no tables yet: run dbt build --profiles-dir profiles.")
+        click.echo(f"{db} holds no tables yet: run {_dbt_command()} build --profiles-dir profiles.")
         return
     width = max(len(name) for name, _, _ in lines)
     click.echo(f"{'relation':<{width}}  {'kind':<5}  {'rows':>12}")
@@ -148,10 +148,21 @@ def summary(db: Path) -> None:
     if ml:
         click.echo(f"  ml (specs, registries, versions, scores): {', '.join(ml[:6])}")
     click.echo(f"  query it:   duckdb {db}   (or: duckdb -readonly {db})")
+    dbt = _dbt_command()
     click.echo(
-        "  lineage:    dbt docs generate --profiles-dir profiles && "
-        "dbt docs serve --profiles-dir profiles"
+        f"  lineage:    WAREHOUSE_ML_DUCKDB_PATH={db} {dbt} docs generate --profiles-dir profiles "
+        f"&& {dbt} docs serve --profiles-dir profiles"
     )
+
+
+def _dbt_command() -> str:
+    """The dbt of this environment as a command that works as printed, with or without an
+    activated venv: ``.venv/bin/dbt`` (relative when it lies under the working directory)."""
+    dbt = Path(sys.executable).with_name("dbt")
+    try:
+        return str(dbt.relative_to(Path.cwd()))
+    except ValueError:
+        return str(dbt)
 
 
 @main.command()
@@ -187,8 +198,8 @@ def digest(db: Path, schemas: tuple[str, ...], out: Path | None) -> None:
 
     if not db.is_file():
         raise click.ClickException(
-            f"{db} does not exist. Build the warehouse first: make demo (or dbt build "
-            "--profiles-dir profiles)."
+            f"{db} does not exist. Build the warehouse first: make demo (or "
+            f"{_dbt_command()} build --profiles-dir profiles)."
         )
     try:
         found = digests.database_digests(str(db), schemas or digests.DEFAULT_SCHEMAS)

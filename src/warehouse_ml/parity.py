@@ -48,7 +48,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -59,6 +58,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from warehouse_ml import progress
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 """Default dbt project: the repository root of an editable install (``--project-dir`` overrides)."""
@@ -150,12 +151,15 @@ def build(
         "--vars", json.dumps({"raw_data_path": str(raw)}),
     ]  # fmt: skip
     started = time.perf_counter()
-    result = subprocess.run(
-        [*dbt_command(target), *args], cwd=project_dir, env=environment,
-        capture_output=True, text=True,
+    # dbt's output goes to dbt-<target>.out; the console gets its errors and failures, its summary
+    # and a node count at least every 30 s (warehouse_ml.progress).
+    nodes = progress.DbtNodes()
+    result = progress.run(
+        [*dbt_command(target), *args], label=f"parity: dbt {command} --target {target}",
+        echo=nodes, status=nodes.status, log=work / f"dbt-{target}.out",
+        cwd=project_dir, env=environment,
     )  # fmt: skip
     seconds = time.perf_counter() - started
-    (work / f"dbt-{target}.out").write_text(result.stdout + result.stderr)
     if result.returncode != 0:
         raise RuntimeError(
             f"dbt {command} --target {target} failed (exit {result.returncode}); "
