@@ -1,9 +1,10 @@
 """The semantic layer and the ML outputs as products, on one scale-0.02 DuckDB build.
 
-`mf validate-configs` passes on the built database; `mf query` of `click_through_rate`, `churn_rate`,
-`predicted_churn_rate` (per day) and `smoothed_click_through_rate` (at the mart's grain) returns the
-numbers direct SQL computes on the same build; every ML table an exposure reads is contracted and public;
-the public registry views carry no artifact; `ctr_predictions.clicks` is BIGINT, not HUGEINT.
+`mf validate-configs` passes on the built database; `mf query` of `click_through_rate`,
+`churn_rate`, `predicted_churn_rate` (per day) and `smoothed_click_through_rate` (at the mart's
+grain) returns the numbers direct SQL computes on the same build; every ML table an exposure reads
+is contracted and public; the public registry views carry no artifact; `ctr_predictions.clicks` is
+BIGINT, not HUGEINT.
 """
 
 from __future__ import annotations
@@ -15,16 +16,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import _dbt as dbt
 import duckdb
 import pandas as pd
 import pytest
 
-import _dbt as dbt
-
 MF = Path(sys.executable).with_name("mf")
 PROJECT_LINKS = ("dbt_project.yml", "models", "macros", "seeds", "tests", "analyses")
 """What a throw-away project for `mf` links to: mf reads `<project>/target/semantic_manifest.json`
-(a fixed path), so each test build gets its own project folder instead of the repository's target/."""
+(a fixed path), so each test build gets its own project folder, not the repository's target/."""
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,9 @@ def run_mf(build: dict, *args: str) -> subprocess.CompletedProcess[str]:
 def mf_query(build: dict, metrics: str, group_by: str, *args: str) -> pd.DataFrame:
     """`mf query --metrics ... --group-by ...` as a frame (its --csv output)."""
     out = build["work"] / f"mf_{metrics.replace(',', '_')}_{group_by.replace(',', '_')}.csv"
-    done = run_mf(build, "query", "--metrics", metrics, "--group-by", group_by, "--csv", str(out), *args)
+    done = run_mf(
+        build, "query", "--metrics", metrics, "--group-by", group_by, "--csv", str(out), *args
+    )
     assert done.returncode == 0 and out.exists(), done.stdout + done.stderr
     return pd.read_csv(out)
 
@@ -86,7 +88,7 @@ def test_mf_validate_configs_passes_on_the_built_database(semantic_build: dict) 
     done = run_mf(semantic_build, "validate-configs")
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
-    # semantics and every data-warehouse step (semantic models, dimensions, entities, measures, metrics)
+    # semantics, then the warehouse: semantic models, dimensions, entities, measures, metrics
     assert output.count("Successfully validated") == 6, output
     assert "ERRORS: 0" in output and "ERRORS: 1" not in output, output
 
@@ -99,7 +101,9 @@ def test_click_through_rate_per_day_matches_the_daily_mart(semantic_build: dict)
         sql(
             semantic_build,
             """
-            select impression_date, cast(sum(clicks) as double) / sum(impressions) as click_through_rate
+            select
+                impression_date,
+                cast(sum(clicks) as double) / sum(impressions) as click_through_rate
             from marts.fct_ad_ctr_daily
             group by impression_date
             """,
@@ -195,8 +199,9 @@ def test_every_table_an_exposure_reads_is_a_contracted_public_product(semantic_b
         assert any(".ml." in p or "public_" in p for p in parents), exposure["name"]
         for parent in parents:
             node = nodes[parent]
-            if node["schema"] == "ml":  # the marts' contracts are theirs (the churn features follow vars)
-                assert node["contract"]["enforced"], f"{exposure['name']} reads {node['name']}, no contract"
+            # the marts' contracts are the marts' own (the churn features' columns follow vars)
+            if node["schema"] == "ml":
+                assert node["contract"]["enforced"], f"{exposure['name']}: {node['name']}"
                 assert node["access"] == "public" and node["group"] == "ml_outputs", node["name"]
 
 
@@ -217,10 +222,16 @@ def test_ml_outputs_bi_reads_are_contracted_and_python_outputs_have_a_public_sql
         assert node["language"] == "sql" and node["contract"]["enforced"], name
         assert node["access"] == "public" and node["group"] == "ml_outputs", name
         assert node["depends_on"]["nodes"] == [nodes[source]["unique_id"]], name
-    for name in ("ml_model_aliases", "churn_score_history", "ctr_prediction_history", "ctr_impression_scores"):
+    for name in (
+        "ml_model_aliases",
+        "churn_score_history",
+        "ctr_prediction_history",
+        "ctr_impression_scores",
+    ):
         assert nodes[name]["contract"]["enforced"] and nodes[name]["access"] == "public", name
     groups = semantic_build["manifest"]["groups"]
-    assert [g["owner"]["name"] for g in groups.values() if g["name"] == "ml_outputs"] == ["ML platform"]
+    owners = [g["owner"]["name"] for g in groups.values() if g["name"] == "ml_outputs"]
+    assert owners == ["ML platform"]
 
 
 def test_public_registry_views_hold_no_artifact_and_counts_are_bigint(semantic_build: dict) -> None:
@@ -230,8 +241,13 @@ def test_public_registry_views_hold_no_artifact_and_counts_are_bigint(semantic_b
             columns = {row[0]: row[1] for row in connection.sql(f"describe {view}").fetchall()}
             assert "artifact" not in columns and "BLOB" not in columns.values(), view
             assert not {"scoring_sql_duckdb", "scoring_sql_spark", "signature"} & set(columns), view
-            registered = connection.execute(f"select count(*) from ml.ml_{model_name}_model").fetchone()
-            assert connection.execute(f"select count(*) from {view}").fetchone() == registered
-        for table in ("ml.ctr_predictions", "ml.public_ctr_predictions", "ml.ctr_prediction_history"):
+            registry = f"ml.ml_{model_name}_model"
+            registered = connection.execute(f"select count(*) from {registry}").fetchall()
+            assert connection.execute(f"select count(*) from {view}").fetchall() == registered
+        for table in (
+            "ml.ctr_predictions",
+            "ml.public_ctr_predictions",
+            "ml.ctr_prediction_history",
+        ):
             types = {row[0]: row[1] for row in connection.sql(f"describe {table}").fetchall()}
             assert types["clicks"] == "BIGINT" and types["impressions"] == "BIGINT", (table, types)
