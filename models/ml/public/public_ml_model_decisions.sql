@@ -1,4 +1,4 @@
-{#- The champion/challenger decision log as BI reads it: ml_model_decisions under the contract of _public__models.yml. -#}
+{#- The champion/challenger decision log as BI reads it: ml_model_decisions under its contract. -#}
 with
 
 ml_model_decisions as (

@@ -1,4 +1,4 @@
-{#- The evaluation metrics of every model version as BI reads them: ml_model_metrics under the contract of _public__models.yml. -#}
+{#- Every version's evaluation metrics as BI reads them: ml_model_metrics under its contract (_public__models.yml). -#}
 with
 
 ml_model_metrics as (
