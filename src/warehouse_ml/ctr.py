@@ -281,7 +281,7 @@ PREDICTED_VS_OBSERVED_SQL = f"""
 select
     {_GRAIN_LIST},
     count(*) as impressions,
-    sum(cast({{label}} as integer)) as clicks,
+    cast(sum(cast({{label}} as integer)) as bigint) as clicks,
     cast(sum(cast({{label}} as integer)) as double) / count(*) as observed_click_through_rate,
     cast(sum(cast({{probability}} as {EXACT_SUM_TYPE})) as double) / count(*)
         as predicted_click_through_rate,
@@ -293,7 +293,8 @@ group by {_GRAIN_LIST}
 """Aggregates scored impressions to :data:`PREDICTION_GRAIN` (``{label}``: the spec's label);
 one SQL text for both engines. The mean probability is an exact decimal sum over the count: a
 DOUBLE ``avg`` adds the rows in whatever order the engine's threads see them, and differs in its
-last bits from run to run. ``model_version`` and ``scored_at`` are the same on every row."""
+last bits from run to run. ``clicks`` is cast to BIGINT: DuckDB sums integers into a HUGEINT, which
+BI drivers read badly. ``model_version`` and ``scored_at`` are the same on every row."""
 
 
 def ctr_predictions(
