@@ -12,7 +12,8 @@ changes only through :func:`publish`, and only after a build whose every node pa
 2. every table and view of :data:`PUBLISHED_SCHEMAS` in the build database is written as
    Parquet to ``data/published/<publication id>/<schema>/<relation>.parquet`` (binary columns,
    i.e. the registries' artifact bytes, are left out: they never leave the build database);
-3. a new DuckDB file of views over those files (cast back to the build's column types), with
+3. a new DuckDB file of views over those files (cast back to the build's column types; storage
+   format of DuckDB 1.0, so older clients open it), with
    ``main.publication`` and ``main.published_relations`` describing it, is written under a
    temporary name next to the published database, synced, and moved onto it with
    :func:`os.replace`: one atomic rename. A reader holding the old file open keeps its snapshot
@@ -391,7 +392,11 @@ def _swap(
     temporary = published_db.with_name(f".{published_db.name}.{publication_id}.tmp")
     published_db.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with duckdb.connect(str(temporary)) as views:
+        # The oldest storage format that holds it, so BI tools bundling an older DuckDB (1.0 on)
+        # can open it too.
+        with duckdb.connect(
+            str(temporary), config={"storage_compatibility_version": "v1.0.0"}
+        ) as views:
             for schema in sorted({entry["schema"] for entry in written}):
                 views.execute(f"create schema {_quote(schema)}")
             for entry in written:
