@@ -289,7 +289,16 @@ def publish(build_db: Path, published_db: Path, run_results: Path, keep: int) ->
     from warehouse_ml import publish as publishing
 
     try:
-        done = publishing.publish(build_db, published_db, run_results=run_results, keep=keep)
+        done = publishing.publish(
+            build_db,
+            published_db,
+            run_results=run_results,
+            keep=keep,
+            on_relation=lambda entry: click.echo(
+                f"  {entry['schema']}.{entry['relation']}: {entry['rows']:,} rows, "
+                f"{entry['bytes'] / 2**20:,.1f} MiB, {entry['seconds']:.1f} s"
+            ),
+        )
     except publishing.BuildNotPublishableError as exc:
         raise click.ClickException(
             f"not published: {exc}\n{publishing.describe_current(published_db)}"

@@ -33,7 +33,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -268,6 +268,7 @@ def publish(
     run_results: Path = RUN_RESULTS,
     published_dir: Path | None = None,
     keep: int = 2,
+    on_relation: Callable[[dict[str, Any]], None] | None = None,
 ) -> Publication:
     """Check the build, export it and swap the published database onto the new publication.
 
@@ -284,6 +285,8 @@ def publish(
     keep : int
         Complete publications kept, the new one included (>= 1; default 2, so a reader that
         opened the previous one before the swap can still read it).
+    on_relation : callable, optional
+        Called with each relation's entry (schema, relation, rows, bytes, seconds) once written.
 
     Returns
     -------
@@ -325,7 +328,7 @@ def publish(
     with _publish_lock(root):
         folder = root / publication_id
         try:
-            written = _export(build_db, folder)
+            written = _export(build_db, folder, on_relation)
             _swap(published_db, folder, written, check, build_db, publication_id, published_at)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
@@ -341,7 +344,9 @@ def publish(
     )
 
 
-def _export(build_db: Path, folder: Path) -> list[dict[str, Any]]:
+def _export(
+    build_db: Path, folder: Path, on_relation: Callable[[dict[str, Any]], None] | None
+) -> list[dict[str, Any]]:
     """Write each publishable relation of ``build_db`` to ``folder/<schema>/<relation>.parquet``."""
     import duckdb
 
@@ -356,6 +361,7 @@ def _export(build_db: Path, folder: Path) -> list[dict[str, Any]]:
         for schema, table, columns in _relations(build):
             target = folder / schema / f"{table}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
+            started = time.perf_counter()
             selected = ", ".join(_quote(column) for column, _ in columns)
             build.execute(
                 f"copy (select {selected} from {_quote(schema)}.{_quote(table)}) "
@@ -372,8 +378,11 @@ def _export(build_db: Path, folder: Path) -> list[dict[str, Any]]:
                     "bytes": target.stat().st_size,
                     "path": str(target),
                     "columns": columns,
+                    "seconds": round(time.perf_counter() - started, 2),
                 }
             )
+            if on_relation is not None:
+                on_relation(written[-1])
     return written
 
 
@@ -446,7 +455,8 @@ def _swap(
             "build_invocation_id": check.invocation_id,
             "build_counts": check.counts,
             "relations": [
-                {k: e[k] for k in ("schema", "relation", "rows", "bytes")} for e in written
+                {k: e[k] for k in ("schema", "relation", "rows", "bytes", "seconds")}
+                for e in written
             ],
         }
         (folder / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
