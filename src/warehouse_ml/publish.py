@@ -9,7 +9,8 @@ changes only through :func:`publish`, and only after a build whose every node pa
 1. :func:`check_build` reads dbt's ``run_results.json`` and refuses unless it is a full
    ``dbt build`` (no ``--select``/``--exclude``) in which every model, seed and test passed
    (``warn`` passes: warn-severity tests are the project's monitoring, e.g. drift);
-2. every table and view of :data:`PUBLISHED_SCHEMAS` in the build database is written as
+2. every table and view of :data:`PUBLISHED_SCHEMAS` in the build database (but the internal
+   inputs of :data:`NOT_PUBLISHED`) is written as
    Parquet to ``data/published/<publication id>/<schema>/<relation>.parquet`` (binary columns,
    i.e. the registries' artifact bytes, are left out: they never leave the build database);
 3. a new DuckDB file of views over those files (cast back to the build's column types; storage
@@ -50,6 +51,12 @@ PUBLISHED_DB = Path("data/warehouse.duckdb")
 
 PUBLISHED_SCHEMAS = ("marts", "ml")
 """Schemas whose tables and views are published: the marts and the ML outputs."""
+
+NOT_PUBLISHED = {
+    ("ml", "ml_feature_drift_rows"): "the long input of ml_feature_drift (18M rows at scale 1); "
+    "BI reads ml_feature_drift",
+}
+"""Relations of those schemas that stay in the build database, with the reason."""
 
 RUN_RESULTS = Path("target/run_results.json")
 """dbt's record of the last invocation (``--target-path`` moves it)."""
@@ -229,7 +236,7 @@ def _relations(connection: Any) -> list[tuple[str, str, list[tuple[str, str]]]]:
     ).fetchall()
     relations: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for schema, table, column, data_type in rows:
-        if SCRATCH_MARKER in table:
+        if SCRATCH_MARKER in table or (schema, table) in NOT_PUBLISHED:
             continue
         columns = relations.setdefault((schema, table), [])
         if data_type not in ("BLOB", "BYTEA"):
