@@ -307,8 +307,9 @@ def test_a_reader_is_never_blocked_and_only_passing_builds_reach_it(
 
     # A second full build on other raw data, into the same build database: the reader keeps
     # reading its snapshot all along, then a new connection sees the new rows.
-    raw = tmp_path / "raw_seed_8"
-    write_dataset(raw, scale=0.02, seed=8)
+    # (scale 0.03: the seed-8 data set at 0.02 has a CTR stratum below min_per_stratum)
+    raw = tmp_path / "raw_larger"
+    write_dataset(raw, scale=0.03, seed=7)
     (run_results(work)).unlink()
     process = full_build(work, raw, project=dbt.PROJECT_DIR)
     reads = 0
