@@ -274,6 +274,7 @@ def test_the_summary_ends_with_serving_metrics_the_report_and_a_working_bi_comma
 def copy_project_with_a_failing_test(destination: Path) -> Path:
     """The project, plus one singular test that fails on any build (a stand-in for a real bug)."""
     project = dbt.PROJECT_DIR
+    destination.mkdir(parents=True)
     for name in ("dbt_project.yml", "models", "macros", "seeds", "tests"):
         source = project / name
         if source.is_dir():
