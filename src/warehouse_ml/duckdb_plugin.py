@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from pathlib import Path
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
@@ -79,6 +80,13 @@ def register_registry_functions(conn: DuckDBPyConnection) -> None:
 
 class Plugin(BasePlugin):
     """dbt-duckdb plugin: the raw contract and registry functions on every dbt connection."""
+
+    def initialize(self, plugin_config: dict) -> None:
+        """Create the database file's folder before dbt-duckdb opens it (data/build/ on a fresh
+        clone): profiles.yml passes the profile's ``path`` as ``database_path``."""
+        path = plugin_config.get("database_path")
+        if path and path != ":memory:" and "://" not in path and not path.startswith("md:"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
 
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         """Called by dbt-duckdb once per new DuckDB connection."""
