@@ -32,38 +32,50 @@ typed as (
     from source
 ),
 
-flagged as (
+keyed as (
     select
         typed.*,
-        ads.ad_id is not null as has_known_ad,
         typed.impression_id is null or redelivered_keys.impression_id is not null as is_redelivered
     from typed
-    left join ads
-        on typed.ad_id = ads.ad_id
     left join redelivered_keys
         on typed.impression_id = redelivered_keys.impression_id
 ),
 
 {#- Only the rows of a key delivered more than once (or without a key) need the window: every other
     row is its key's only delivery, rank 1. Ranks equal those of one window over all rows, without
-    sorting the whole table. -#}
-ranked as (
+    sorting the whole table. The ads join and the checks come after the union, so they run once a row. -#}
+single_deliveries as (
     select
         *,
         cast(1 as bigint) as delivery_rank
-    from flagged
+    from keyed
     where not is_redelivered
+),
 
-    union all
-
+redeliveries as (
     select
         *,
         {{ delivery_rank(
             'impression_id',
             ['loaded_at', 'impressed_at', 'ad_id', 'placement', 'device', 'user_id']
         ) }} as delivery_rank
-    from flagged
+    from keyed
     where is_redelivered
+),
+
+ranked as (
+    select * from single_deliveries
+    union all
+    select * from redeliveries
+),
+
+ranked_with_ads as (
+    select
+        ranked.*,
+        ads.ad_id is not null as has_known_ad
+    from ranked
+    left join ads
+        on ranked.ad_id = ads.ad_id
 ),
 
 checked as (
@@ -92,7 +104,7 @@ checked as (
             + [['unknown_ad', 'not has_known_ad']]
             + value_list_checks(['placement', 'device'])
         ) }} as rejection_reason
-    from ranked
+    from ranked_with_ads
 )
 
 select * from checked
