@@ -22,7 +22,7 @@ import platform
 import shutil
 import statistics
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -32,7 +32,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 HAND_SQL = Path(__file__).with_name("ctr_chain_hand_written.sql")
 SELECTOR = ["+fct_ad_ctr_daily", "+fct_ad_ctr_rolling"]
-# The profile's DuckDB settings (profiles/profiles.yml), so both sides run under the same engine settings.
+# The profile's DuckDB settings (profiles/profiles.yml): both sides run under the same settings.
 HAND_SETTINGS = {"preserve_insertion_order": "false", "TimeZone": "UTC", "memory_limit": "16GB"}
 # The project's defaults the hand script has pasted in (dbt_project.yml vars).
 HAND_PARAMS = {
@@ -57,7 +57,7 @@ connection.close()
 
 def hand_script(raw: Path, work_dir: Path) -> Path:
     """The hand-written SQL with the raw folder, the run's start and the vars filled in."""
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     text = HAND_SQL.read_text()
     for key, value in {**HAND_PARAMS, "raw": str(raw), "now": f"timestamp '{now}'"}.items():
         text = text.replace("{" + key + "}", value)
@@ -107,7 +107,7 @@ def node_timings(work_dir: Path) -> dict[str, float]:
 
 
 def assert_same_rows(project_db: Path, hand_db: Path) -> dict[str, int]:
-    """Raise AssertionError unless both files hold the same daily and rolling rows; return row counts."""
+    """Raise AssertionError unless both files hold the same CTR rows; return the row counts."""
     import duckdb
 
     connection = duckdb.connect(str(hand_db), read_only=True)
@@ -142,7 +142,8 @@ def assert_same_rows(project_db: Path, hand_db: Path) -> dict[str, int]:
                 for c in floats
             )
             bad = connection.execute(
-                f"select count(*) from {project} as p inner join {hand_table} as h on {on} where {differs}"
+                f"select count(*) from {project} as p inner join {hand_table} as h"
+                f" on {on} where {differs}"
             ).fetchone()[0]
             assert bad == 0, f"{model}: {bad} rows differ in {floats} by more than 1e-9 relative"
         counts[model] = connection.execute(f"select count(*) from {project}").fetchone()[0]
@@ -172,7 +173,9 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/warehouse_ml_bench_ctr"))
-    parser.add_argument("--raw", type=Path, help="raw data folder to reuse (default: <work-dir>/raw)")
+    parser.add_argument(
+        "--raw", type=Path, help="raw data folder to reuse (default: <work-dir>/raw)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep raw data and databases")
     args = parser.parse_args()
 
