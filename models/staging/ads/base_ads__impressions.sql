@@ -41,9 +41,9 @@ keyed as (
         on typed.impression_id = redelivered_keys.impression_id
 ),
 
-{#- Only the rows of a key delivered more than once (or without a key) need the window: every other
+{# Only the rows of a key delivered more than once (or without a key) need the window: every other
     row is its key's only delivery, rank 1. Ranks equal those of one window over all rows, without
-    sorting the whole table. The ads join and the checks come after the union, so they run once a row. -#}
+    sorting the whole table. The ads join and the checks come after the union, so they run once a row. #}
 single_deliveries as (
     select
         *,
