@@ -89,6 +89,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_foundation.py --scales 1 20
 	$(BIN)/python benchmarks/bench_sampling.py --label make-bench
 	$(BIN)/python benchmarks/bench_scoring.py --rows 10000000 20000000
+	$(BIN)/python benchmarks/bench_ctr_chain.py --scale 2 --pairs 3
 
 tools/node_modules/.installed: tools/package.json
 	cd tools && npm install --silent --no-audit --no-fund
