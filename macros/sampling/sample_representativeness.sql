@@ -142,38 +142,24 @@
 
 {#- Private: the discrete k/bins quantiles of value_counts, compared in whole numbers, per partition_columns (see _sampling__macros.yml). -#}
 {% macro _sampling_quantile_edges(value_counts, bins, partition_columns=[]) -%}
-    {#- Exact and spread over executors in two stages. A running sum over all of a feature's values in
-        one window has no partition, so Spark moves every distinct value into one task. Instead the
-        values are cut into ranges (split points: approximate quantiles, an aggregate every executor
-        computes a part of); each range's row count, summed over the ranges before it (a window over
-        a few dozen rows), is the offset of the running sum inside the range (a window partitioned by
-        range). The edges are exact whatever the split points are: only the work's balance depends
-        on them, so the engines' different approximations cannot break parity. -#}
-    {%- set split_count = 64 %}
-    {%- set null_safe_join = [] -%}
-    {%- for column in partition_columns -%}
-        {%- do null_safe_join.append('{a}.' ~ column ~ ' is not distinct from {b}.' ~ column) -%}
-    {%- endfor -%}
+    {#- Exact, and spread over executors in two stages. A running sum over all of a feature's values
+        in one window has no partition, so Spark moves every distinct value into one task. Instead
+        each value gets a value range, a monotone function of the value alone (sign x
+        floor(64 ln(1 + |v|)), capped): ranges are intervals of the sorted values, so the running sum
+        is the rows of the ranges before (a group by and a window over the ranges, a few hundred
+        rows) plus a running sum inside the range (a window partitioned by range). The edges are
+        exact whatever the ranges are: only the balance of the work depends on them, so an engine's
+        last bit of ln() cannot move an edge. -#}
     {%- set partition_list = partition_columns | join(', ') -%}
+    {%- set by_partition = partition_list ~ ', ' if partition_columns else '' -%}
     {%- set ranged_values -%}
         select
-            {%- for column in partition_columns %}
-            values_.{{ column }},
-            {%- endfor %}
-            values_.feature_value,
-            values_.value_rows,
-            0
-            {%- for j in range(1, split_count) %}
-            + case when values_.feature_value > splits.split_{{ j }} then 1 else 0 end
-            {%- endfor %} as value_range
-        from {{ value_counts }} as values_
-        {{ 'inner join' if partition_columns else 'cross join' }} (
-            {{ warehouse_ml._sampling_split_points(value_counts, split_count, partition_columns) }}
-        ) as splits
-        {%- if partition_columns %}
-            on {{ null_safe_join | join(' and ') | replace('{a}', 'values_') | replace('{b}', 'splits') }}
-        {%- endif %}
-        where values_.feature_value is not null
+            {{ by_partition }}feature_value,
+            value_rows,
+            case when feature_value < 0 then -1 else 1 end
+            * floor(least(ln(1 + abs(feature_value)) * 64, 1000000)) as value_range
+        from {{ value_counts }}
+        where feature_value is not null
     {%- endset %}
     select
         {%- for column in partition_columns %}
@@ -195,22 +181,16 @@
         ) as ranged
         inner join (
             select
-                {%- for column in partition_columns %}
-                {{ column }},
-                {%- endfor %}
-                value_range,
+                {{ by_partition }}value_range,
                 coalesce(sum(range_rows) over ({{ 'partition by ' ~ partition_list ~ ' ' if partition_columns else '' }}order by value_range rows between unbounded preceding and 1 preceding), 0) as rows_before,
                 sum(range_rows) over ({{ 'partition by ' ~ partition_list if partition_columns else '' }}) as non_null_rows
             from (
                 select
-                    {%- for column in partition_columns %}
-                    {{ column }},
-                    {%- endfor %}
-                    value_range,
+                    {{ by_partition }}value_range,
                     sum(value_rows) as range_rows
                 from ({{ ranged_values }}
                 ) as ranged_for_counts
-                group by {{ partition_list ~ ', ' if partition_columns else '' }}value_range
+                group by {{ by_partition }}value_range
             ) as range_counts
         ) as ranges
             on {% for column in partition_columns %}ranged.{{ column }} is not distinct from ranges.{{ column }} and {% endfor %}ranged.value_range = ranges.value_range
@@ -218,54 +198,4 @@
     {%- if partition_columns %}
     group by {{ partition_list }}
     {%- endif %}
-{%- endmacro %}
-
-
-{#- Private: split_1 .. split_<count - 1>, approximate j/count quantiles of value_counts' non-null feature_value per partition_columns (where _sampling_quantile_edges cuts its value ranges; any values would give the same edges). -#}
-{% macro _sampling_split_points(value_counts, count, partition_columns=[]) -%}
-    {{ return(adapter.dispatch('_sampling_split_points', 'warehouse_ml')(value_counts, count, partition_columns)) }}
-{%- endmacro %}
-
-{% macro default___sampling_split_points(value_counts, count, partition_columns) -%}
-    select
-        {%- for column in partition_columns %}
-        {{ column }},
-        {%- endfor %}
-        {%- for j in range(1, count) %}
-        split_points[{{ j - 1 }}] as split_{{ j }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from (
-        select
-            {%- for column in partition_columns %}
-            {{ column }},
-            {%- endfor %}
-            percentile_approx(feature_value, array({% for j in range(1, count) %}{{ j / count }}{{ ', ' if not loop.last }}{% endfor %})) as split_points
-        from {{ value_counts }}
-        where feature_value is not null
-        {%- if partition_columns %}
-        group by {{ partition_columns | join(', ') }}
-        {%- endif %}
-    ) as approximate_quantiles
-{%- endmacro %}
-
-{% macro duckdb___sampling_split_points(value_counts, count, partition_columns) -%}
-    select
-        {%- for column in partition_columns %}
-        {{ column }},
-        {%- endfor %}
-        {%- for j in range(1, count) %}
-        split_points[{{ j }}] as split_{{ j }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from (
-        select
-            {%- for column in partition_columns %}
-            {{ column }},
-            {%- endfor %}
-            approx_quantile(feature_value, [{% for j in range(1, count) %}{{ j / count }}{{ ', ' if not loop.last }}{% endfor %}]) as split_points
-        from {{ value_counts }}
-        where feature_value is not null
-        {%- if partition_columns %}
-        group by {{ partition_columns | join(', ') }}
-        {%- endif %}
-    ) as approximate_quantiles
 {%- endmacro %}

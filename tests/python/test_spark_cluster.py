@@ -62,8 +62,13 @@ def _events() -> list[str]:
         _task(3, "1", 100, 0, 7),
         {"Event": "SparkListenerJobEnd", "Job ID": 1, "Completion Time": 4_000},
         {"Event": "SparkListenerJobEnd", "Job ID": 2, "Completion Time": 5_000},
-        # a Thrift statement: no job group of ours, the SQL text carries dbt's query comment
-        _job(3, 6_000, [4], {"spark.jobGroup.id": "", "spark.job.description": THRIFT_SQL}),
+        # a Thrift statement: grouped by statement id, its SQL text carries dbt's query comment
+        _job(
+            3,
+            6_000,
+            [4],
+            {"spark.jobGroup.id": "2f0c5d1e-statement", "spark.job.description": THRIFT_SQL},
+        ),
         _task(4, "0", 10, 1, 0),
         # an on-run-start hook: no node
         _job(4, 7_000, [5], {}),

@@ -56,6 +56,8 @@ THRIFT_SELECTOR = ("--exclude", "config.language:python+")
 """What cannot run over Thrift: Python models and every node downstream of one (their tests too)."""
 DAEMON_MEMORY = "384m"
 """Heap of the master and the worker (they only schedule)."""
+DBT_NODE_TYPES = frozenset({"model", "seed", "snapshot", "test", "unit_test", "operation"})
+"""The first part of a dbt node id (``model.warehouse_ml.stg_x``)."""
 NO_NODE = "(no dbt node)"
 """Jobs outside any node's job group (dbt's on-run-start hooks, catalog queries)."""
 
@@ -501,10 +503,11 @@ class NodeSpark:
 
 
 def _node_of(properties: Mapping[str, str]) -> str:
-    group = properties.get("spark.jobGroup.id")
-    if group:
+    group = properties.get("spark.jobGroup.id") or ""
+    if group.split(".", 1)[0] in DBT_NODE_TYPES:
         return group
-    # The Thrift server groups by statement id; the statement text holds dbt's query comment.
+    # The Thrift server's job group is its statement id; the statement (the job description)
+    # starts with dbt's query comment.
     from warehouse_ml.spark.dbt_session import NODE_ID_PATTERN
 
     found = NODE_ID_PATTERN.search(properties.get("spark.job.description", "")[:2000])
