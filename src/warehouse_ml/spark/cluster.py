@@ -12,7 +12,7 @@
    (:func:`warehouse_ml.parity.compare_marts`);
 3. starts a Spark Thrift Server (``HiveThriftServer2``, pyspark's jars, the same cluster) and
    builds, through dbt-spark's ``thrift`` method (target ``spark_thrift``), every node that can
-   run over Thrift: ``--exclude config.language:python+`` (a Python model and everything
+   run over Thrift: ``--exclude path:models/**/*.py+`` (a Python model and everything
    downstream of it: Thrift carries SQL only, dbt-spark has no Python submission for it);
 4. reads the Spark event logs: per dbt node the Spark jobs, stages and tasks, the executors they ran
    on, the bytes returned to the driver and the seconds the node spent outside any Spark job (work
@@ -52,8 +52,10 @@ PROJECT_DIR = Path(__file__).resolve().parents[3]
 HOST = "127.0.0.1"
 CLUSTER_TARGET = "spark_cluster"
 THRIFT_TARGET = "spark_thrift"
-THRIFT_SELECTOR = ("--exclude", "config.language:python+")
-"""What cannot run over Thrift: Python models and every node downstream of one (their tests too)."""
+THRIFT_SELECTOR = ("--exclude", "path:models/**/*.py+")
+"""What cannot run over Thrift: Python models and every node downstream of one (their tests too).
+``config.language:python`` matches nothing in dbt 1.11 (``language`` is a node property, not a
+config), so excluding it would exclude nothing."""
 DAEMON_MEMORY = "384m"
 """Heap of the master and the worker (they only schedule)."""
 DBT_NODE_TYPES = frozenset({"model", "seed", "snapshot", "test", "unit_test", "operation"})
