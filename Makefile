@@ -24,12 +24,13 @@ DBT_ARGS := --profiles-dir profiles --project-dir .
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup setup-spark demo test test-spark bench lint clean
+.PHONY: help setup setup-spark demo test test-spark test-spark-cluster bench lint clean
 
 help:
 	@echo "make demo      set up, build the warehouse on DuckDB and publish it for BI (SCALE=$(SCALE); SCALE=20 for the large one)"
 	@echo "make test      set up and run the tests (pytest, small DuckDB + Spark builds, parity)"
 	@echo "make test-spark the Spark tests (launcher, engine helpers, full build and parity)"
+	@echo "make test-spark-cluster  a standalone Spark cluster + Thrift server on 127.0.0.1 (~15 min)"
 	@echo "make bench     benchmarks; figures in benchmarks/results/"
 	@echo "make lint      ruff and sqlfluff"
 
@@ -84,6 +85,18 @@ test: setup-spark
 
 test-spark: setup-spark
 	$(BIN)/pytest -m spark
+
+# A Spark standalone master + worker and a Thrift server from pyspark's jars, on 127.0.0.1: the
+# whole project built with the launcher as the cluster's driver and compared with DuckDB, then
+# every SQL-only node built over Thrift; every process stopped by PID at the end, also on failure
+# (src/warehouse_ml/spark/cluster.py). Figures: benchmarks/results/spark_cluster.{json,md}.
+CLUSTER_DIR ?= $(TEST_DIR)/spark-cluster
+test-spark-cluster: setup-spark
+	rm -rf $(CLUSTER_DIR) && mkdir -p $(CLUSTER_DIR)
+	$(BIN)/warehouse-ml generate --scale 0.02 --seed 7 --out $(CLUSTER_DIR)/raw
+	$(BIN)/python -m warehouse_ml.spark.cluster --raw $(CLUSTER_DIR)/raw --work $(CLUSTER_DIR)/work \
+		--threads $(THREADS) --results benchmarks/results
+	rm -rf $(CLUSTER_DIR)
 
 bench: setup
 	$(BIN)/python benchmarks/bench_foundation.py --scales 1 20
