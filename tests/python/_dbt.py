@@ -8,6 +8,7 @@ target path and logs under ``work_dir`` (tests never share dbt's state).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).with_name("dbt")
+DATABASE = "warehouse.duckdb"
 
 
 def run_dbt(
@@ -26,7 +28,7 @@ def run_dbt(
     dbt_vars: Mapping[str, Any] | None = None,
     *,
     args: Sequence[str] = (),
-    database: str = "warehouse.duckdb",
+    database: str = DATABASE,
     threads: int = 2,
     timeout: int = 900,
 ) -> subprocess.CompletedProcess[str]:
@@ -91,3 +93,19 @@ def vars_text(dbt_vars: Mapping[str, Any]) -> str:
 def output_of(result: subprocess.CompletedProcess[str]) -> str:
     """Everything dbt printed, stdout then stderr."""
     return result.stdout + result.stderr
+
+
+def copy_database(build: Mapping[str, Any], work_dir: Path, database: str = DATABASE) -> Path:
+    """Copy the DuckDB file ``build["db"]`` to ``work_dir / database``; return the copy's path.
+
+    For a test that builds on, or changes, a database another test reads (e.g. conftest's
+    ``default_build``): dbt has exited, so the file holds every commit (a leftover ``.wal`` is
+    copied too) and the copy is the same warehouse.
+    """
+    source = Path(build["db"])
+    target = work_dir / database
+    shutil.copyfile(source, target)
+    wal = source.with_name(source.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, target.with_name(target.name + ".wal"))
+    return target
