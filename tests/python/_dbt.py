@@ -7,6 +7,7 @@ target path and logs under ``work_dir`` (tests never share dbt's state).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -109,3 +111,38 @@ def copy_database(build: Mapping[str, Any], work_dir: Path, database: str = DATA
     if wal.exists():
         shutil.copyfile(wal, target.with_name(target.name + ".wal"))
     return target
+
+
+def drop_built_from(build: Mapping[str, Any], database: Path, model: str) -> list[str]:
+    """Drop from ``database`` (a copy of ``build``'s) the model ``model`` and all built from it.
+
+    The models are found in ``build``'s manifest (its ``child_map``); each one's table or view
+    is dropped if present. What is left is the warehouse as a build that stopped before
+    ``model`` leaves it. Returns the dropped ``schema.table`` names.
+    """
+    manifest = json.loads(
+        (Path(build["work_dir"]) / "target_warehouse" / "manifest.json").read_text()
+    )
+    start = f"model.{manifest['metadata']['project_name']}.{model}"
+    assert start in manifest["nodes"], f"{model} is not a model of the build"
+    seen, todo = set(), [start]
+    while todo:
+        node = todo.pop()
+        if node not in seen and node.startswith("model."):
+            seen.add(node)
+            todo.extend(manifest["child_map"].get(node, []))
+    relations = sorted(
+        f"{manifest['nodes'][n]['schema']}.{manifest['nodes'][n]['alias']}" for n in seen
+    )
+    with duckdb.connect(str(database)) as connection:
+        kinds = dict(
+            connection.execute(
+                "select table_schema || '.' || table_name, table_type "
+                "from information_schema.tables"
+            ).fetchall()
+        )
+        for relation in relations:
+            if relation in kinds:
+                kind = "view" if kinds[relation] == "VIEW" else "table"
+                connection.execute(f"drop {kind} {relation}")
+    return relations

@@ -302,13 +302,15 @@ def test_the_spec_carries_the_promotion_rule():
 # (nothing new: nothing decided), then `dbt run --full-refresh` of the log and the aliases. The
 # defaults retrain to the same version only with rebuilds bit-identical (issue 10, item 1).
 #
-# The first build and the "worse" one (whose warning count is checked) build everything up to
-# churn_scores. The others change only vars that nothing upstream of ml_model_specs reads
-# (ml_models, read by ml_model_specs/ml_model_aliases/the drift models; ml_rollback_models and
-# churn_model_version, read by ml_model_aliases): they rebuild ml_model_specs and what lies
-# between it and churn_scores, with every data test of "+churn_scores" that reads one of those
-# nodes. The staging, marts and training tables (and their tests) they leave alone are the first
-# build's, which a rebuild would reproduce bit for bit.
+# The vars the steps change are read from ml_model_specs on only (ml_models: by ml_model_specs,
+# ml_model_aliases and the drift models; ml_rollback_models and churn_model_version: by
+# ml_model_aliases). So the staging, marts and training tables of "+churn_scores" are those of
+# any default build of the same raw data, bit for bit: the database starts as a copy of the
+# session's default build (conftest.default_build) with ml_model_specs and every model built from
+# it dropped, which is what a fresh "+churn_scores" build leaves upstream of ml_model_specs.
+# Each step but "worse" then builds "ml_model_specs+,+churn_scores" with every data test of
+# "+churn_scores" that reads one of those nodes; "worse", whose warning count is checked, builds
+# the whole of "+churn_scores" again, as every step did before.
 
 CRIPPLED = {"min_samples_leaf": 1_000_000}
 CRIPPLED_OTHERWISE = {"min_samples_leaf": 500_000}
@@ -368,11 +370,15 @@ def churn_state(work_dir: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def builds(small_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def builds(
+    small_raw_dir: Path, default_build: dict, tmp_path_factory: pytest.TempPathFactory
+) -> dict:
     work_dir = tmp_path_factory.mktemp("promotion")
+    database = dbt.copy_database(default_build, work_dir)
+    dbt.drop_built_from(default_build, database, "ml_model_specs")
     states: dict = {"work_dir": work_dir}
     steps = [
-        ("crippled", churn_params(CRIPPLED), SCORER),
+        ("crippled", churn_params(CRIPPLED), FROM_THE_SPECS),
         ("better", {}, FROM_THE_SPECS),
         ("worse", churn_params(CRIPPLED_OTHERWISE), SCORER),
         ("rollback", {"ml_rollback_models": ["churn"]}, FROM_THE_SPECS),
