@@ -2,7 +2,12 @@
 
 Every test that runs dbt goes through :func:`run_dbt`, so each runs the same way: in the project
 directory, with anonymous usage stats off, its database at ``<work_dir>/<database>`` and its
-target path and logs under ``work_dir`` (tests never share dbt's state).
+target path and logs under ``work_dir``. Tests share no dbt state but the parse: dbt reaches the
+database through a per-session link to ``work_dir`` (the same path string each run, so dbt's
+profile check passes), and a target path without a parse starts from the ``partial_parse.msgpack``
+of the session's first run with the same vars and database name. dbt checks that file against
+the vars, profile, target, project and the checksum of every file, and parses again when
+anything differs; an unchanged project is not parsed again for each work dir.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +28,10 @@ import yaml
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).with_name("dbt")
 DATABASE = "warehouse.duckdb"
+PARTIAL_PARSE = "partial_parse.msgpack"
+_SESSION = tempfile.TemporaryDirectory(prefix="dbt_tests_")  # this process's; removed at exit
+_WORK_LINK = Path(_SESSION.name) / "work"  # -> the work dir of the dbt run under way
+_parsed: dict[str, Path] = {}  # database name, target and vars -> a copy of that run's parse
 
 
 def run_dbt(
@@ -58,13 +68,23 @@ def run_dbt(
     subprocess.CompletedProcess
         The finished process; ``stdout`` and ``stderr`` captured as text.
     """
+    _WORK_LINK.unlink(missing_ok=True)
+    _WORK_LINK.symlink_to(Path(work_dir).resolve(), target_is_directory=True)
     env = {
         **os.environ,
-        "WAREHOUSE_ML_DUCKDB_PATH": str(work_dir / database),
+        "WAREHOUSE_ML_DUCKDB_PATH": str(_WORK_LINK / database),  # = work_dir / database
         "WAREHOUSE_ML_THREADS": str(threads),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
     }
+    target_path = work_dir / f"target_{Path(database).stem}"
+    parse_key = None
+    if "--no-partial-parse" not in args:
+        target = env.get("WAREHOUSE_ML_TARGET", "")
+        parse_key = f"{database}\x00{target}\x00{vars_text(dbt_vars or {})}"
+        if parse_key in _parsed and not (target_path / PARTIAL_PARSE).exists():
+            target_path.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(_parsed[parse_key], target_path / PARTIAL_PARSE)
     full_command = [
         str(DBT),
         command,
@@ -73,15 +93,20 @@ def run_dbt(
         "--project-dir",
         str(PROJECT_DIR),
         "--target-path",
-        str(work_dir / f"target_{Path(database).stem}"),
+        str(target_path),
         "--log-path",
         str(work_dir / "logs"),
         *(["--vars", vars_text(dbt_vars)] if dbt_vars else []),
         *args,
     ]
-    return subprocess.run(
+    done = subprocess.run(
         full_command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout
     )
+    parsed = target_path / PARTIAL_PARSE
+    if parse_key is not None and parse_key not in _parsed and parsed.exists():
+        _parsed[parse_key] = Path(_SESSION.name) / f"{len(_parsed)}.msgpack"
+        shutil.copyfile(parsed, _parsed[parse_key])
+    return done
 
 
 def vars_text(dbt_vars: Mapping[str, Any]) -> str:
