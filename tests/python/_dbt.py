@@ -32,6 +32,7 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 _SESSION = tempfile.TemporaryDirectory(prefix="dbt_tests_")  # this process's; removed at exit
 _WORK_LINK = Path(_SESSION.name) / "work"  # -> the work dir of the dbt run under way
 _parsed: dict[str, Path] = {}  # database name, target and vars -> a copy of that run's parse
+_parse_of: dict[Path, str] = {}  # target path -> the key its partial-parse file was made for
 
 
 def run_dbt(
@@ -78,13 +79,16 @@ def run_dbt(
         "DO_NOT_TRACK": "1",
     }
     target_path = work_dir / f"target_{Path(database).stem}"
+    parsed = target_path / PARTIAL_PARSE
     parse_key = None
     if "--no-partial-parse" not in args:
         target = env.get("WAREHOUSE_ML_TARGET", "")
         parse_key = f"{database}\x00{target}\x00{vars_text(dbt_vars or {})}"
-        if parse_key in _parsed and not (target_path / PARTIAL_PARSE).exists():
+        if parse_key in _parsed and _parse_of.get(target_path) != parse_key:
             target_path.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(_parsed[parse_key], target_path / PARTIAL_PARSE)
+            shutil.copyfile(_parsed[parse_key], parsed)
+            _parse_of[target_path] = parse_key
+    written_before = parsed.stat().st_mtime_ns if parsed.exists() else None
     full_command = [
         str(DBT),
         command,
@@ -102,10 +106,12 @@ def run_dbt(
     done = subprocess.run(
         full_command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout
     )
-    parsed = target_path / PARTIAL_PARSE
-    if parse_key is not None and parse_key not in _parsed and parsed.exists():
-        _parsed[parse_key] = Path(_SESSION.name) / f"{len(_parsed)}.msgpack"
-        shutil.copyfile(parsed, _parsed[parse_key])
+    written = parsed.exists() and parsed.stat().st_mtime_ns != written_before
+    if parse_key is not None and written:  # this run's parse
+        _parse_of[target_path] = parse_key
+        if parse_key not in _parsed:
+            _parsed[parse_key] = Path(_SESSION.name) / f"{len(_parsed)}.msgpack"
+            shutil.copyfile(parsed, _parsed[parse_key])
     return done
 
 
