@@ -15,13 +15,14 @@ THREADS ?= 2
 RAW     ?= data/raw
 DB      ?= data/warehouse.duckdb
 TEST_DIR ?= $(CURDIR)/.test-tmp
+REPORTS ?= reports
 DBT     := $(BIN)/dbt
 DBT_ARGS := --profiles-dir profiles --project-dir .
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup setup-spark demo test test-spark bench lint clean
+.PHONY: help setup setup-spark demo test test-spark bench lint clean report report-check
 
 help:
 	@echo "make demo      set up and build the warehouse on DuckDB (SCALE=$(SCALE); SCALE=20 for the large one)"
@@ -29,6 +30,8 @@ help:
 	@echo "make test-spark the Spark tests (launcher, engine helpers, full build and parity)"
 	@echo "make bench     benchmarks; figures in benchmarks/results/"
 	@echo "make lint      ruff and sqlfluff"
+	@echo "make report    the model report of DB=$(DB): $(REPORTS)/index.html and a page per model"
+	@echo "make report-check  render the report in headless Chromium to $(REPORTS)/*.png"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +78,16 @@ bench: setup
 	$(BIN)/python benchmarks/bench_foundation.py --scales 1 20
 	$(BIN)/python benchmarks/bench_sampling.py --label make-bench
 	$(BIN)/python benchmarks/bench_scoring.py --rows 10000000 20000000
+
+# The model report (self-contained HTML, charts as inline SVG) of a built warehouse.
+report: setup
+	$(BIN)/warehouse-ml report --db $(DB) --out $(REPORTS)
+
+# The report rendered by headless Chromium (Debian package chromium) to PNG, checked not blank.
+report-check: report
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+		|| apt-get install -y chromium || sudo apt-get install -y chromium
+	$(BIN)/python -m warehouse_ml.report.screenshot --reports $(REPORTS)
 
 tools/node_modules/.installed: tools/package.json
 	cd tools && npm install --silent --no-audit --no-fund

@@ -130,9 +130,7 @@ def pr_points(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> list[dict[str, flo
     ]
 
 
-def at_threshold(
-    y: np.ndarray, p: np.ndarray, w: np.ndarray, threshold: float
-) -> dict[str, float]:
+def at_threshold(y: np.ndarray, p: np.ndarray, w: np.ndarray, threshold: float) -> dict[str, float]:
     """Weighted confusion figures when rows with ``p >= threshold`` are predicted positive."""
     predicted = p >= threshold
     positives = float((w * y).sum())
