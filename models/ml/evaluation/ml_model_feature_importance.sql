@@ -24,7 +24,7 @@ ranked as (
         *,
         row_number() over (
             partition by model_name, model_version, dataset
-            order by importance_mean desc, feature_name
+            order by importance_mean desc, feature_name asc
         ) as importance_rank
     from permutation_importance
 )

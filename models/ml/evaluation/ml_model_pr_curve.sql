@@ -11,7 +11,8 @@ pr_curve as (
         dataset,
         point,
         max(case when measure = 'threshold' then value end) as threshold,
-        max(case when measure = 'precision' then value end) as precision,
+        -- precision: the usual name (the peers' threshold tables), a keyword to sqlfluff
+        max(case when measure = 'precision' then value end) as precision,  -- noqa: RF04
         max(case when measure = 'recall' then value end) as recall
     from evaluation_rows
     where section = 'pr'

@@ -12,7 +12,8 @@ threshold_metrics as (
         point,
         max(case when measure = 'threshold' then value end) as threshold,
         max(case when measure = 'predicted_positive_rate' then value end) as predicted_positive_rate,
-        max(case when measure = 'precision' then value end) as precision,
+        -- precision: the usual name (the peers' threshold tables), a keyword to sqlfluff
+        max(case when measure = 'precision' then value end) as precision,  -- noqa: RF04
         max(case when measure = 'recall' then value end) as recall,
         max(case when measure = 'f1' then value end) as f1,
         max(case when measure = 'lift' then value end) as lift
