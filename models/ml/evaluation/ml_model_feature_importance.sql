@@ -22,10 +22,10 @@ permutation_importance as (
 ranked as (
     select
         *,
-        row_number() over (
+        cast(row_number() over (
             partition by model_name, model_version, dataset
             order by importance_mean desc, feature_name asc
-        ) as importance_rank
+        ) as bigint) as importance_rank
     from permutation_importance
 )
 
