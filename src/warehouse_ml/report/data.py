@@ -96,6 +96,36 @@ def _frame(connection: duckdb.DuckDBPyConnection, table: str, where: str = "") -
         ) from exc
 
 
+def registry_relations(model_name: str) -> tuple[str, ...]:
+    """Where a version's registry row may be read: the registry, or its public view without the
+    artifact bytes (what a publication of the BI-facing tables may hold instead)."""
+    return (f"ml.ml_{model_name}_model", f"ml.ml_{model_name}_model_versions")
+
+
+def _registry_row(
+    connection: duckdb.DuckDBPyConnection, model_name: str, version: str
+) -> dict[str, Any]:
+    tried = []
+    for relation in registry_relations(model_name):
+        try:
+            present = set(connection.sql(f"select * from {relation} limit 0").columns)
+        except duckdb.CatalogException as exc:
+            tried.append(f"{relation}: {str(exc).splitlines()[0]}")
+            continue
+        columns = [c for c in REGISTRY_COLUMNS if c in present]  # a public view may hold fewer
+        found = connection.sql(
+            f"select {', '.join(columns)} from {relation} where model_version = '{version}'"
+        ).df()
+        if len(found):
+            return found.iloc[0].to_dict()
+        tried.append(f"{relation}: no row")
+    raise ReportInputError(
+        f"report: version {version} of model '{model_name}' (the champion of "
+        f"{TABLES['aliases']}) is not readable ({'; '.join(tried)}); rebuild the registry "
+        f"(dbt build --select ml_{model_name}_model+)"
+    )
+
+
 def model_names(connection: duckdb.DuckDBPyConnection) -> list[str]:
     """The models of ``ml_model_specs``, sorted."""
     return sorted(_frame(connection, TABLES["specs"])["model_name"].tolist())
@@ -120,22 +150,7 @@ def load_model(connection: duckdb.DuckDBPyConnection, model_name: str) -> ModelD
         )
     version = str(champion.iloc[0]["model_version"])
     spec = _frame(connection, TABLES["specs"], where).iloc[0].to_dict()
-    registry = f"ml.ml_{model_name}_model"
-    try:
-        registry_row = (
-            connection.sql(
-                f"select {', '.join(REGISTRY_COLUMNS)} from {registry} "
-                f"where model_version = '{version}'"
-            )
-            .df()
-            .iloc[0]
-            .to_dict()
-        )
-    except (duckdb.CatalogException, IndexError) as exc:
-        raise ReportInputError(
-            f"report: version {version} of model '{model_name}' is not in {registry}; "
-            f"rebuild it (dbt build --select ml_{model_name}_model+)"
-        ) from exc
+    registry_row = _registry_row(connection, model_name, version)
     frames = {}
     for name, table in TABLES.items():
         if name in ("specs", "aliases"):
