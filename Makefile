@@ -18,13 +18,14 @@ RAW     ?= data/raw
 BUILD_DB ?= data/build/warehouse.duckdb
 DB      ?= data/warehouse.duckdb
 TEST_DIR ?= $(CURDIR)/.test-tmp
+REPORTS ?= reports
 DBT     := $(BIN)/dbt
 DBT_ARGS := --profiles-dir profiles --project-dir .
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup setup-spark demo test test-spark test-spark-cluster bench lint clean
+.PHONY: help setup setup-spark demo test test-spark test-spark-cluster bench lint clean report report-check
 
 help:
 	@echo "make demo      set up, build the warehouse on DuckDB and publish it for BI (SCALE=$(SCALE); SCALE=20 for the large one)"
@@ -33,6 +34,8 @@ help:
 	@echo "make test-spark-cluster  a standalone Spark cluster + Thrift server on 127.0.0.1 (~15 min)"
 	@echo "make bench     benchmarks; figures in benchmarks/results/"
 	@echo "make lint      ruff and sqlfluff"
+	@echo "make report    the model report of DB=$(DB): $(REPORTS)/index.html and a page per model"
+	@echo "make report-check  render the report in headless Chromium to $(REPORTS)/*.png"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +68,7 @@ demo: setup
 		$(DBT) build $(DBT_ARGS) --vars '$(DEMO_VARS)' || rc=$$?; \
 	$(BIN)/warehouse-ml publish --build $(BUILD_DB) --to $(DB) --run-results target/run_results.json; \
 	exit $$rc
+	$(BIN)/warehouse-ml report --db $(DB) --out $(REPORTS)
 	$(BIN)/warehouse-ml summary --db $(DB)
 
 # Every stage says what it does, with elapsed time, at least every 30 s (warehouse_ml.progress):
@@ -103,6 +107,16 @@ bench: setup
 	$(BIN)/python benchmarks/bench_sampling.py --label make-bench
 	$(BIN)/python benchmarks/bench_scoring.py --rows 10000000 20000000
 	$(BIN)/python benchmarks/bench_ctr_chain.py --scale 2 --pairs 3
+
+# The model report (self-contained HTML, charts as inline SVG) of a built warehouse.
+report: setup
+	$(BIN)/warehouse-ml report --db $(DB) --out $(REPORTS)
+
+# The report rendered by headless Chromium (Debian package chromium) to PNG, checked not blank.
+report-check: report
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+		|| apt-get install -y chromium || sudo apt-get install -y chromium
+	$(BIN)/python -m warehouse_ml.report.screenshot --reports $(REPORTS)
 
 tools/node_modules/.installed: tools/package.json
 	cd tools && npm install --silent --no-audit --no-fund

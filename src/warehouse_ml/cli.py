@@ -372,6 +372,35 @@ def digest(db: Path, schemas: tuple[str, ...], out: Path | None) -> None:
         click.echo(f"wrote {out}")
 
 
+@main.command()
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("data/warehouse.duckdb"),
+    show_default=True,
+    help="DuckDB file built by dbt (opened read-only).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Output folder: <out>/index.html and <out>/<model>.html.",
+)
+def report(db: Path, out: Path) -> None:
+    """Write the model report: self-contained HTML per model (charts as inline SVG) + index."""
+    from warehouse_ml.errors import ReportInputError
+    from warehouse_ml.report import write_report
+
+    _check_writable(out)
+    try:
+        paths = write_report(db, out)
+    except ReportInputError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for path in paths:
+        click.echo(f"wrote {path}")
+
+
 @main.group()
 def registry() -> None:
     """Back up the model registries to Parquet and restore them."""

@@ -5,9 +5,10 @@ whole: Jinja renders it, ``spec_fingerprint`` too, so nothing in it is engine-sp
 registries, ``ml_model_metrics``, the decision log ``ml_model_decisions`` and the alias table
 ``ml_model_aliases`` (who serves, resolved how, on which figures), the scores, the score histories
 ``churn_score_history`` and ``ctr_prediction_history`` by content (their keys without
-``model_version``: a fresh build holds one version) and the drift report ``ml_feature_drift``), so a
-spec, a sample, a fitted model, a promotion decision, a score or a drift figure that differs between
-engines fails.
+``model_version``: a fresh build holds one version), the drift report ``ml_feature_drift`` and the
+evaluation tables of ``models/ml/evaluation/`` (curves, thresholds, confusion cells, importance,
+coefficients, score bins)), so a spec, a sample, a fitted model, a promotion decision, a score, a
+drift or an evaluation figure that differs between engines fails.
 Not compared (``NOT_COMPARED_MODELS``): the ml layer's populations and evaluation sets
 (``ml_churn_scoring_population``, ``ml_churn_evaluation_out_of_time``,
 ``ml_ctr_scoring_population``, ``ml_ctr_evaluation_day``, and ``ml_feature_drift_rows``, the drift
