@@ -18,19 +18,21 @@ import json, resource, subprocess, sys, time
 start = time.perf_counter()
 code = subprocess.call(sys.argv[1:])
 wall = time.perf_counter() - start
-peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"returncode": code, "wall_seconds": wall, "peak_rss_mib": peak_kib / 1024}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"returncode": code, "wall_seconds": wall, "peak_rss_mib": usage.ru_maxrss / 1024,
+                  "cpu_seconds": usage.ru_utime + usage.ru_stime}))
 """
 
 
 @dataclass(frozen=True)
 class StageResult:
-    """Wall time and peak resident memory of one benchmark stage."""
+    """Wall time, peak resident memory and CPU time (user + system) of one benchmark stage."""
 
     stage: str
     wall_seconds: float
     peak_rss_mib: float
     returncode: int
+    cpu_seconds: float = float("nan")
 
 
 def measure(stage: str, command: list[str], env: dict[str, str] | None = None) -> StageResult:
@@ -53,6 +55,7 @@ def measure(stage: str, command: list[str], env: dict[str, str] | None = None) -
         wall_seconds=round(figures.get("wall_seconds", time.perf_counter() - started), 2),
         peak_rss_mib=round(figures.get("peak_rss_mib", float("nan")), 1),
         returncode=figures.get("returncode", completed.returncode),
+        cpu_seconds=round(figures.get("cpu_seconds", float("nan")), 2),
     )
 
 

@@ -15,7 +15,7 @@
     {%- set trend_recent = warehouse_ml.checked_var('churn_trend_recent_days') -%}
     {%- set trend_prior = warehouse_ml.checked_var('churn_trend_prior_days') -%}
     {#- One join covers every window, the population lookback and both trend periods. -#}
-    {%- set join_days = ([lookback, trend_recent + trend_prior] + windows) | max -%}
+    {%- set join_days = warehouse_ml.churn_lookback_days() -%}
 
 with
 

@@ -4,6 +4,11 @@
     {%- if not execute -%}
         {{ return(placeholder) }}
     {%- endif -%}
+    {%- if flags.EMPTY is true -%}
+        {#- dbt build --empty: no champion to look up; the compiled query's columns (the population's and
+            probability) over the population, which has no rows. -#}
+        {{ return({'sql': 'select *, cast(null as double) as probability from ' ~ population, 'model_version': 'unknown'}) }}
+    {%- endif -%}
     {%- if load_relation(registry) is none or load_relation(aliases) is none -%}
         {%- if flags.WHICH in ('run', 'build') -%}
             {{ exceptions.raise_compiler_error("ml_scoring_query: " ~ registry ~ " or " ~ aliases ~ " does not exist; build the training model, ml_model_decisions and ml_model_aliases first") }}

@@ -142,7 +142,25 @@
 
 {#- Private: the discrete k/bins quantiles of value_counts, compared in whole numbers, per partition_columns (see _sampling__macros.yml). -#}
 {% macro _sampling_quantile_edges(value_counts, bins, partition_columns=[]) -%}
-    {%- set partition = 'partition by ' ~ (partition_columns | join(', ')) ~ ' ' if partition_columns else '' %}
+    {#- Exact, and spread over executors in two stages. A running sum over all of a feature's values
+        in one window has no partition, so Spark moves every distinct value into one task. Instead
+        each value gets a value range, a monotone function of the value alone (sign x
+        floor(64 ln(1 + |v|)), capped): ranges are intervals of the sorted values, so the running sum
+        is the rows of the ranges before (a group by and a window over the ranges, a few hundred
+        rows) plus a running sum inside the range (a window partitioned by range). The edges are
+        exact whatever the ranges are: only the balance of the work depends on them, so an engine's
+        last bit of ln() cannot move an edge. -#}
+    {%- set partition_list = partition_columns | join(', ') -%}
+    {%- set by_partition = partition_list ~ ', ' if partition_columns else '' -%}
+    {%- set ranged_values -%}
+        select
+            {{ by_partition }}feature_value,
+            value_rows,
+            case when feature_value < 0 then -1 else 1 end
+            * floor(least(ln(1 + abs(feature_value)) * 64, 1000000)) as value_range
+        from {{ value_counts }}
+        where feature_value is not null
+    {%- endset %}
     select
         {%- for column in partition_columns %}
         {{ column }},
@@ -153,15 +171,31 @@
     from (
         select
             {%- for column in partition_columns %}
-            {{ column }},
+            ranged.{{ column }},
             {%- endfor %}
-            feature_value,
-            sum(value_rows) over ({{ partition }}order by feature_value rows between unbounded preceding and current row) as cumulative_rows,
-            sum(value_rows) over ({{ partition | trim }}) as non_null_rows
-        from {{ value_counts }}
-        where feature_value is not null
+            ranged.feature_value,
+            ranges.rows_before
+            + sum(ranged.value_rows) over (partition by {% for column in partition_columns %}ranged.{{ column }}, {% endfor %}ranged.value_range order by ranged.feature_value rows between unbounded preceding and current row) as cumulative_rows,
+            ranges.non_null_rows
+        from ({{ ranged_values }}
+        ) as ranged
+        inner join (
+            select
+                {{ by_partition }}value_range,
+                coalesce(sum(range_rows) over ({{ 'partition by ' ~ partition_list ~ ' ' if partition_columns else '' }}order by value_range rows between unbounded preceding and 1 preceding), 0) as rows_before,
+                sum(range_rows) over ({{ 'partition by ' ~ partition_list if partition_columns else '' }}) as non_null_rows
+            from (
+                select
+                    {{ by_partition }}value_range,
+                    sum(value_rows) as range_rows
+                from ({{ ranged_values }}
+                ) as ranged_for_counts
+                group by {{ by_partition }}value_range
+            ) as range_counts
+        ) as ranges
+            on {% for column in partition_columns %}ranged.{{ column }} is not distinct from ranges.{{ column }} and {% endfor %}ranged.value_range = ranges.value_range
     ) as cumulative_values
     {%- if partition_columns %}
-    group by {{ partition_columns | join(', ') }}
+    group by {{ partition_list }}
     {%- endif %}
 {%- endmacro %}

@@ -14,9 +14,15 @@
     {{ return(warehouse_ml.checked_var(var_name)) }}
 {%- endmacro %}
 
+{#- The blank test (trim, which copies every string) is left out when the list holds no blank value:
+    a blank value then fails `not in` anyway, so the condition is the same and reads 10M rows faster. -#}
 {% macro value_list_failure(column, var_name) -%}
     {%- set values = warehouse_ml.value_list(var_name) -%}
-    {%- set condition = column ~ " is null or trim(" ~ column ~ ") = ''" -%}
+    {%- set blank_values = (values or []) | map('string') | map('trim') | select('equalto', '') | list -%}
+    {%- set condition = column ~ " is null" -%}
+    {%- if values is none or blank_values -%}
+        {%- set condition = condition ~ " or trim(" ~ column ~ ") = ''" -%}
+    {%- endif -%}
     {%- if values is not none -%}
         {%- set condition = condition ~ " or " ~ column ~ " not in (" ~ warehouse_ml.sql_string_list(values) ~ ")" -%}
     {%- endif -%}

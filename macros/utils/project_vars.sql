@@ -43,6 +43,8 @@
         'ctr_scoring_window_days': ['whole_number', days],
         'ml_rollback_models': ['model_names', {}],
         'ml_registry_restore_path': ['path', {'allow_none': true}],
+        'semantic_time_spine_start_date': ['date', {}],
+        'semantic_time_spine_end_date': ['date', {}],
         'spark_file_format': ['choice', {'default': 'parquet', 'allowed': [
             'parquet', 'delta', 'iceberg', 'hudi', 'orc', 'csv', 'json', 'text', 'hive', 'jdbc', 'libsvm']}],
     }) }}

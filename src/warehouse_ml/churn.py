@@ -57,6 +57,7 @@ def churn_scores(
     aliases: Any,
     *,
     scored_at: datetime | None = None,
+    empty: bool = False,
 ) -> Any:
     """Every row of the churn scoring population, scored and ranked into ``risk_decile``.
 
@@ -70,6 +71,9 @@ def churn_scores(
     registry_table, aliases : table
         ``ml_churn_model`` and ``ml_model_aliases`` (its ``champion`` row is scored with).
     scored_at : datetime, optional
+    empty : bool, default False
+        ``dbt build --empty`` (the model's ``dbt.is_empty``): the same columns, no rows, and
+        no champion needed (:func:`warehouse_ml.lifecycle.score`).
 
     Returns
     -------
@@ -82,8 +86,9 @@ def churn_scores(
         spec,
         population,
         registry_table,
-        promotion.champion_version(aliases, spec.model_name),
+        None if empty else promotion.champion_version(aliases, spec.model_name),
         probability_column=PROBABILITY_COLUMN,
         scored_at=scored_at,
+        empty=empty,
     )
     return engine.query(session, scored, risk_deciles_sql(spec.key_columns))

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from warehouse_ml.publish import BUILD_DB, PUBLISHED_DB
+
 # Schemas in the order the summary lists them (others follow alphabetically).
 SCHEMA_ORDER = ("marts", "ml", "training", "intermediate", "staging", "reference")
 # Scratch relations dbt leaves behind (e.g. an incremental Python model's temporary table).
@@ -96,13 +98,99 @@ def _schema_rank(schema: str) -> tuple[int, str]:
     return len(SCHEMA_ORDER), schema
 
 
+# The serving models' headline metrics in the summary: (metric, label, format).
+HEADLINE_METRICS = (
+    ("roc_auc", "ROC AUC", "{:.3f}"),
+    ("pr_auc", "PR AUC", "{:.3f}"),
+    ("normalized_entropy", "NE", "{:.3f}"),
+    ("calibration", "mean predicted/observed", "{:.3f}"),
+)
+
+
+def _publication(con) -> dict | None:
+    """The published database's ``main.publication`` row (None for a build database)."""
+    found = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'main' and table_name = 'publication'"
+    ).fetchone()[0]
+    if not found:
+        return None
+    cursor = con.execute("select publication_id, published_at from main.publication")
+    row = cursor.fetchone()
+    return dict(zip(("publication_id", "published_at"), row, strict=True)) if row else None
+
+
+def _serving_metrics(con) -> list[tuple[str, str, str, dict[str, float]]]:
+    """(model, champion version, dataset, {metric: value}) of each serving model and dataset."""
+    needed = {"ml_model_aliases", "ml_model_metrics"}
+    found = {
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'ml'"
+        ).fetchall()
+    }
+    if not needed <= found:
+        return []
+    metric_list = ", ".join(f"'{metric}'" for metric, _, _ in HEADLINE_METRICS)
+    rows = con.execute(
+        "select aliases.model_name, aliases.model_version, metrics.dataset, metrics.metric, "
+        "metrics.value from ml.ml_model_aliases as aliases "
+        "inner join ml.ml_model_metrics as metrics "
+        "on aliases.model_name = metrics.model_name "
+        "and aliases.model_version = metrics.model_version "
+        f"where aliases.alias = 'champion' and metrics.bin is null and metrics.metric in "
+        f"({metric_list}) order by 1, 3"
+    ).fetchall()
+    grouped: dict[tuple[str, str, str], dict[str, float]] = {}
+    for model, version, dataset, metric, value in rows:
+        grouped.setdefault((model, version, dataset), {})[metric] = value
+    return [
+        (model, version, dataset, values) for (model, version, dataset), values in grouped.items()
+    ]
+
+
+def _echo_serving_models(headline: list[tuple[str, str, str, dict[str, float]]]) -> None:
+    if not headline:
+        return
+    click.echo("\nServing models (champion of ml.ml_model_aliases, from ml.ml_model_metrics):")
+    for model, version, dataset, values in headline:
+        figures = "  ".join(
+            f"{label} {fmt.format(values[metric])}"
+            for metric, label, fmt in HEADLINE_METRICS
+            if values.get(metric) is not None
+        )
+        click.echo(f"  {model} {version} on {dataset}: {figures}")
+
+
+def _echo_bi_connection(db: Path, publication: dict | None) -> None:
+    query = "select * from marts.fct_ad_ctr_daily limit 5"
+    python = (
+        f'.venv/bin/python -c "import duckdb; '
+        f"duckdb.connect('{db}', read_only=True).sql('{query}').show()\""
+    )
+    click.echo("\nConnect BI (DuckDB, read-only):")
+    if publication:
+        click.echo(
+            f"  {db} is publication {publication['publication_id']} "
+            f"({publication['published_at']:%Y-%m-%d %H:%M:%S} UTC): views over Parquet, "
+            "replaced only by warehouse-ml publish after a fully passing build."
+        )
+    else:
+        click.echo(
+            f"  {db} is a build database, not a publication: BI tools should open the published "
+            "one (warehouse-ml publish writes data/warehouse.duckdb)."
+        )
+    click.echo(f"  open {db.resolve()} read-only (DuckDB access_mode READ_ONLY), schemas marts, ml")
+    click.echo(f"  try it: {python}")
+
+
 @main.command()
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("data/warehouse.duckdb"),
+    default=PUBLISHED_DB,
     show_default=True,
-    help="DuckDB file built by dbt.",
+    help="Published database (warehouse-ml publish), or any DuckDB file built by dbt.",
 )
 def summary(db: Path) -> None:
     """Print the warehouse's schemas and tables with row counts, and where to look next."""
@@ -110,8 +198,8 @@ def summary(db: Path) -> None:
 
     if not db.is_file():
         raise click.ClickException(
-            f"{db} does not exist. Build the warehouse first: make demo (or dbt build "
-            "--profiles-dir profiles)."
+            f"{db} does not exist. Build the warehouse first: make demo (or "
+            f"{_dbt_command()} build --profiles-dir profiles)."
         )
     try:
         con = duckdb.connect(str(db), read_only=True)
@@ -124,6 +212,8 @@ def summary(db: Path) -> None:
             "and table_schema not in ('information_schema', 'pg_catalog')"
         ).fetchall()
         rows.sort(key=lambda r: (_schema_rank(r[0]), r[1]))
+        publication = _publication(con)
+        headline = _serving_metrics(con)
         lines = []
         for schema, table, kind in rows:
             if SCRATCH_MARKER in table:
@@ -133,7 +223,7 @@ def summary(db: Path) -> None:
     finally:
         con.close()
     if not lines:
-        click.echo(f"{db} holds no tables yet: run dbt build --profiles-dir profiles.")
+        click.echo(f"{db} holds no tables yet: run {_dbt_command()} build --profiles-dir profiles.")
         return
     width = max(len(name) for name, _, _ in lines)
     click.echo(f"{'relation':<{width}}  {'kind':<5}  {'rows':>12}")
@@ -147,20 +237,101 @@ def summary(db: Path) -> None:
         click.echo(f"  marts (for BI and analysis): {', '.join(marts[:6])}")
     if ml:
         click.echo(f"  ml (specs, registries, versions, scores): {', '.join(ml[:6])}")
-    click.echo(f"  query it:   duckdb {db}   (or: duckdb -readonly {db})")
+    dbt = _dbt_command()
     click.echo(
-        "  lineage:    dbt docs generate --profiles-dir profiles && "
-        "dbt docs serve --profiles-dir profiles"
+        f"  lineage:    WAREHOUSE_ML_DUCKDB_PATH={BUILD_DB} {dbt} docs generate "
+        f"--profiles-dir profiles && {dbt} docs serve --profiles-dir profiles"
     )
+    _echo_serving_models(headline)
+    report = Path("reports/index.html")
+    if report.is_file():
+        click.echo(f"\nModel report: {report} (open it in a browser; no network needed)")
+    else:
+        click.echo(
+            f"\nModel report: not written yet ({report}): "
+            f".venv/bin/warehouse-ml report --db {db} --out reports/"
+        )
+    _echo_bi_connection(db, publication)
+
+
+@main.command()
+@click.option(
+    "--build",
+    "build_db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=BUILD_DB,
+    show_default=True,
+    help="DuckDB file the dbt build wrote.",
+)
+@click.option(
+    "--to",
+    "published_db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=PUBLISHED_DB,
+    show_default=True,
+    help="Published database BI tools open (replaced atomically; Parquet in published/ beside it).",
+)
+@click.option(
+    "--run-results",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("target/run_results.json"),
+    show_default=True,
+    help="run_results.json of that build: only a full dbt build with every node passed publishes.",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Publications kept, the new one included (readers of the previous one keep working).",
+)
+def publish(build_db: Path, published_db: Path, run_results: Path, keep: int) -> None:
+    """Publish a fully tested build: marts and ML outputs as Parquet behind a DuckDB of views."""
+    from warehouse_ml import publish as publishing
+
+    try:
+        done = publishing.publish(
+            build_db,
+            published_db,
+            run_results=run_results,
+            keep=keep,
+            on_relation=lambda entry: click.echo(
+                f"  {entry['schema']}.{entry['relation']}: {entry['rows']:,} rows, "
+                f"{entry['bytes'] / 2**20:,.1f} MiB, {entry['seconds']:.1f} s"
+            ),
+        )
+    except publishing.BuildNotPublishableError as exc:
+        raise click.ClickException(
+            f"not published: {exc}\n{publishing.describe_current(published_db)}"
+        ) from exc
+    except publishing.PublicationError as exc:
+        raise click.ClickException(f"not published: {exc}") from exc
+    rows = sum(entry["rows"] for entry in done.relations)
+    click.echo(
+        f"published {done.publication_id}: {len(done.relations)} relations, {rows:,} rows, "
+        f"in {done.seconds:.1f} s -> {published_db} (Parquet in {done.folder})"
+    )
+    if done.pruned:
+        click.echo(f"pruned older publications: {', '.join(done.pruned)}")
+
+
+def _dbt_command() -> str:
+    """The dbt of this environment as a command that works as printed, with or without an
+    activated venv: ``.venv/bin/dbt`` (relative when it lies under the working directory)."""
+    dbt = Path(sys.executable).with_name("dbt")
+    try:
+        return str(dbt.relative_to(Path.cwd()))
+    except ValueError:
+        return str(dbt)
 
 
 @main.command()
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("data/warehouse.duckdb"),
+    default=BUILD_DB,
     show_default=True,
-    help="DuckDB file built by dbt.",
+    help="DuckDB file built by dbt (the build database holds the registries).",
 )
 @click.option(
     "--schemas",
@@ -187,8 +358,8 @@ def digest(db: Path, schemas: tuple[str, ...], out: Path | None) -> None:
 
     if not db.is_file():
         raise click.ClickException(
-            f"{db} does not exist. Build the warehouse first: make demo (or dbt build "
-            "--profiles-dir profiles)."
+            f"{db} does not exist. Build the warehouse first: make demo (or "
+            f"{_dbt_command()} build --profiles-dir profiles)."
         )
     try:
         found = digests.database_digests(str(db), schemas or digests.DEFAULT_SCHEMAS)
@@ -201,6 +372,35 @@ def digest(db: Path, schemas: tuple[str, ...], out: Path | None) -> None:
         click.echo(f"wrote {out}")
 
 
+@main.command()
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("data/warehouse.duckdb"),
+    show_default=True,
+    help="DuckDB file built by dbt (opened read-only).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Output folder: <out>/index.html and <out>/<model>.html.",
+)
+def report(db: Path, out: Path) -> None:
+    """Write the model report: self-contained HTML per model (charts as inline SVG) + index."""
+    from warehouse_ml.errors import ReportInputError
+    from warehouse_ml.report import write_report
+
+    _check_writable(out)
+    try:
+        paths = write_report(db, out)
+    except ReportInputError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for path in paths:
+        click.echo(f"wrote {path}")
+
+
 @main.group()
 def registry() -> None:
     """Back up the model registries to Parquet and restore them."""
@@ -210,9 +410,9 @@ def registry() -> None:
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("data/warehouse.duckdb"),
+    default=BUILD_DB,
     show_default=True,
-    help="DuckDB file built by dbt.",
+    help="DuckDB file built by dbt (the build database holds the registries).",
 )
 @click.option(
     "--out",
@@ -240,9 +440,9 @@ def registry_export(db: Path, out: Path) -> None:
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("data/warehouse.duckdb"),
+    default=BUILD_DB,
     show_default=True,
-    help="DuckDB file to restore into (created when absent).",
+    help="DuckDB file to restore into (created when absent): the build database.",
 )
 @click.option(
     "--from",

@@ -25,6 +25,7 @@ of strength :data:`FALLBACK_PRIOR_STRENGTH` pseudo-impressions centred on the po
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -35,6 +36,8 @@ from numpy.typing import ArrayLike
 
 from warehouse_ml import engine, lifecycle, promotion
 from warehouse_ml.specs import ModelSpec
+
+log = logging.getLogger(__name__)
 
 MAX_AD_PLACEMENT_ROWS = 1_000_000
 """Most ad x placement rows :func:`fit_placement_priors` is given (collected with
@@ -167,6 +170,7 @@ def fit_placement_priors(
     *,
     min_ads: int = MIN_ADS,
     fallback_strength: float = FALLBACK_PRIOR_STRENGTH,
+    empty: bool = False,
 ) -> pd.DataFrame:
     """Fit one Beta prior per placement from per ad x placement totals.
 
@@ -181,6 +185,9 @@ def fit_placement_priors(
         Fewest qualifying ads per placement.
     fallback_strength : float, default FALLBACK_PRIOR_STRENGTH
         alpha + beta of the fallback prior.
+    empty : bool, default False
+        ``dbt build --empty`` (the model's ``dbt.is_empty``): return the columns without rows,
+        whatever ``frame`` holds. Only then is an empty result allowed.
 
     Returns
     -------
@@ -193,12 +200,14 @@ def fit_placement_priors(
     Raises
     ------
     ValueError
-        If columns are missing, the frame is empty, or a placement has too few qualifying
-        ads (the message names the placement).
+        If columns are missing, the frame is empty (and ``empty`` is false), or a placement
+        has too few qualifying ads (the message names the placement).
     """
     missing = {"placement", "clicks", "impressions"} - set(frame.columns)
     if missing:
         raise ValueError(f"fit_placement_priors needs columns {sorted(missing)}")
+    if empty:
+        return _typed_priors([])
     if frame.empty:
         raise ValueError("fit_placement_priors got no rows: there is nothing to fit a prior on")
     if frame["placement"].isna().any():
@@ -232,9 +241,21 @@ def fit_placement_priors(
                 fit.is_fallback,
             )
         )
+    log.info(
+        "ctr_placement_priors: %d placements fitted on %d ad x placement rows (%d fallback)",
+        len(rows),
+        len(frame),
+        sum(row[-1] for row in rows),
+    )
+    return _typed_priors(rows)
+
+
+def _typed_priors(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    """The rows as a frame of :data:`PRIOR_COLUMNS` with their types (an empty one too)."""
     priors = pd.DataFrame(rows, columns=PRIOR_COLUMNS)
     return priors.astype(
         {
+            "placement": "str",
             "prior_alpha": "float64",
             "prior_beta": "float64",
             "prior_mean": "float64",
@@ -260,7 +281,7 @@ PREDICTED_VS_OBSERVED_SQL = f"""
 select
     {_GRAIN_LIST},
     count(*) as impressions,
-    sum(cast({{label}} as integer)) as clicks,
+    cast(sum(cast({{label}} as integer)) as bigint) as clicks,
     cast(sum(cast({{label}} as integer)) as double) / count(*) as observed_click_through_rate,
     cast(sum(cast({{probability}} as {EXACT_SUM_TYPE})) as double) / count(*)
         as predicted_click_through_rate,
@@ -272,7 +293,8 @@ group by {_GRAIN_LIST}
 """Aggregates scored impressions to :data:`PREDICTION_GRAIN` (``{label}``: the spec's label);
 one SQL text for both engines. The mean probability is an exact decimal sum over the count: a
 DOUBLE ``avg`` adds the rows in whatever order the engine's threads see them, and differs in its
-last bits from run to run. ``model_version`` and ``scored_at`` are the same on every row."""
+last bits from run to run. ``clicks`` is cast to BIGINT: DuckDB sums integers into a HUGEINT, which
+BI drivers read badly. ``model_version`` and ``scored_at`` are the same on every row."""
 
 
 def ctr_predictions(
@@ -283,6 +305,7 @@ def ctr_predictions(
     aliases: Any,
     *,
     scored_at: datetime | None = None,
+    empty: bool = False,
 ) -> Any:
     """Predicted vs observed CTR per ad x placement x day of the CTR scoring population.
 
@@ -300,10 +323,11 @@ def ctr_predictions(
         spec,
         population,
         registry_table,
-        promotion.champion_version(aliases, spec.model_name),
+        None if empty else promotion.champion_version(aliases, spec.model_name),
         keys=(*PREDICTION_GRAIN, spec.label),
         probability_column=PROBABILITY_COLUMN,
         scored_at=scored_at,
+        empty=empty,
     )
     sql = PREDICTED_VS_OBSERVED_SQL.format(
         label=spec.label, probability=PROBABILITY_COLUMN, table=engine.TABLE_PLACEHOLDER

@@ -13,31 +13,14 @@ from __future__ import annotations
 
 import inspect
 import os
+from pathlib import Path
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 from duckdb.sqltypes import DOUBLE, VARCHAR
 
 from warehouse_ml import contract
-
-REGISTRY_ROW_FUNCTION = "warehouse_ml_registry_row_problem"
-ROW_COLUMNS = (
-    "model_name",
-    "model_version",
-    "artifact_format",
-    "artifact_sha256",
-    "features",
-    "label",
-    "negative_downsampling_rate",
-    "scoring_sql_duckdb",
-    "scoring_sql_spark",
-    "code_version",
-    "integrity_sha256",
-    "signature",
-)
-"""``registry.ROW_PROBLEM_FUNCTION`` and ``registry.ROW_PROBLEM_COLUMNS``, spelled here so the
-plugin does not import scikit-learn until the function is first called
-(tests/python/test_registry_integrity.py checks they agree)."""
+from warehouse_ml.registry_columns import ROW_PROBLEM_COLUMNS, ROW_PROBLEM_FUNCTION
 
 
 def register_contract_functions(conn: DuckDBPyConnection, base_dir: str | None = None) -> None:
@@ -68,9 +51,9 @@ def register_contract_functions(conn: DuckDBPyConnection, base_dir: str | None =
 def register_registry_functions(conn: DuckDBPyConnection) -> None:
     """Register ``warehouse_ml_registry_row_problem`` on ``conn``.
 
-    Twelve arguments, :data:`warehouse_ml.registry.ROW_PROBLEM_COLUMNS` in order (VARCHAR, the
-    downsampling rate DOUBLE); returns null when the row verifies, else why it is refused. Nulls
-    are passed through (a churn row has no rate, an unsigned row no signature).
+    Twelve arguments, :data:`~warehouse_ml.registry_columns.ROW_PROBLEM_COLUMNS` in order
+    (VARCHAR, the downsampling rate DOUBLE); returns null when the row verifies, else why it is
+    refused. Nulls are passed through (a churn row has no rate, an unsigned row no signature).
     """
 
     def row_problem(*values: object) -> str | None:
@@ -80,13 +63,13 @@ def register_registry_functions(conn: DuckDBPyConnection) -> None:
 
     # DuckDB reads the arity from the signature: twelve named arguments, not *values.
     row_problem.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY) for name in ROW_COLUMNS]
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY) for name in ROW_PROBLEM_COLUMNS]
     )
     parameters = [
-        DOUBLE if name == "negative_downsampling_rate" else VARCHAR for name in ROW_COLUMNS
+        DOUBLE if name == "negative_downsampling_rate" else VARCHAR for name in ROW_PROBLEM_COLUMNS
     ]
     conn.create_function(
-        REGISTRY_ROW_FUNCTION,
+        ROW_PROBLEM_FUNCTION,
         row_problem,
         parameters,
         VARCHAR,
@@ -97,6 +80,13 @@ def register_registry_functions(conn: DuckDBPyConnection) -> None:
 
 class Plugin(BasePlugin):
     """dbt-duckdb plugin: the raw contract and registry functions on every dbt connection."""
+
+    def initialize(self, plugin_config: dict) -> None:
+        """Create the database file's folder before dbt-duckdb opens it (data/build/ on a fresh
+        clone): profiles.yml passes the profile's ``path`` as ``database_path``."""
+        path = plugin_config.get("database_path")
+        if path and path != ":memory:" and "://" not in path and not path.startswith("md:"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
 
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         """Called by dbt-duckdb once per new DuckDB connection."""

@@ -326,6 +326,31 @@ def score(
     )
 
 
+def empty_scores(frame: Any, keys: Sequence[str], added: Mapping[str, str]) -> Any:
+    """What :func:`score` returns, without rows and without a model (``dbt build --empty``).
+
+    Parameters
+    ----------
+    frame : DuckDBPyRelation or pyspark DataFrame
+        The population; only its key columns' types are read.
+    keys : sequence of str
+        Columns copied from ``frame``, typed as there.
+    added : mapping of str to str
+        The columns :func:`score` adds (probability, constants) and their SQL types
+        (``double``, ``string``, ``timestamp``: the same names on both engines).
+
+    Returns
+    -------
+    pyarrow.Table (DuckDB) or pyspark DataFrame
+        No rows; what :func:`query` takes as its table.
+    """
+    keyed = select(frame, keys).limit(0)  # checks the key columns
+    nulls = [f"cast(null as {sql_type}) as {name}" for name, sql_type in added.items()]
+    if frame_engine(frame) == "spark":
+        return keyed.selectExpr("*", *nulls)
+    return keyed.project(", ".join(["*", *nulls])).to_arrow_table()
+
+
 def _arrow_scalar(value: Any) -> pa.Scalar:
     if isinstance(value, datetime):
         return pa.scalar(value.replace(tzinfo=None), pa.timestamp("us"))

@@ -63,3 +63,7 @@ class UnsupportedPipelineError(WarehouseMLError):
 
 class ModelSpecError(WarehouseMLError):
     """A model's spec (a row of ml_model_specs) is missing, invalid, or disagrees with its refs."""
+
+
+class ReportInputError(WarehouseMLError):
+    """The database a report is written from lacks a table (or a model) the report reads."""

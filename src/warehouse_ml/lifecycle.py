@@ -8,7 +8,9 @@ never by date: the populations are SQL models.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import time
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +28,10 @@ from warehouse_ml.specs import (
     ModelSpec,
     check_relations,
 )
+
+log = logging.getLogger(__name__)
+"""Stage lines (rows read, fit time, rows scored); dbt's console shows them through
+:mod:`warehouse_ml.dbt_log`, plain Python drops them (no handler)."""
 
 
 def canonical_order(spec: ModelSpec, frame: pd.DataFrame) -> pd.DataFrame:
@@ -127,6 +133,7 @@ def train_and_register(
     *,
     registered: Any | None = None,
     trained_at: datetime | None = None,
+    empty: bool = False,
 ) -> pa.Table:
     """Fit the model the spec declares, evaluate it, compile it (linear models), register it.
 
@@ -143,6 +150,10 @@ def train_and_register(
         version, nothing is returned, so the registry stays append-only and idempotent.
     trained_at : datetime, optional
         Defaults to now (UTC).
+    empty : bool, default False
+        ``dbt build --empty`` (the model's ``dbt.is_empty``): check the relations, train
+        nothing and return no rows. Without it an empty training set fails
+        (:class:`~warehouse_ml.errors.EmptyTrainingSetError`).
 
     Returns
     -------
@@ -160,10 +171,23 @@ def train_and_register(
     check_relations(spec, list(relations), spec.training_relations, "training")
     for evaluation in spec.evaluation_sets:  # before fitting, not after
         check_evaluation_split(spec, evaluation, relations[evaluation.relation])
+    if empty:
+        log.info("%s: --empty, no version trained", spec.model_name)
+        return registry.registry_table([])
     has_split = SPLIT_COLUMN in engine.columns(relations[spec.training_set])
     split = f" ({SPLIT_COLUMN} = '{TRAIN_SPLIT}')" if has_split else ""
+    started = time.perf_counter()
+    rows = training_rows(spec, relations[spec.training_set])
+    log.info(
+        "%s: read %d training rows from %s in %.1fs",
+        spec.model_name,
+        len(rows),
+        spec.training_set + split,
+        time.perf_counter() - started,
+    )
+    started = time.perf_counter()
     trained = training.fit(
-        training_rows(spec, relations[spec.training_set]),
+        rows,
         features=spec.features,
         label=spec.label,
         algorithm=spec.algorithm,
@@ -171,6 +195,13 @@ def train_and_register(
         weight=spec.weight_column,
         params=spec.params,
         training_set=spec.training_set + split,
+    )
+    log.info(
+        "%s: fitted %s on %d rows in %.1fs",
+        spec.model_name,
+        spec.algorithm,
+        trained.row_count,
+        time.perf_counter() - started,
     )
     version = registry.model_version(
         model_name=spec.model_name,
@@ -181,7 +212,9 @@ def train_and_register(
         code=registry.code_version(),
     )
     if registry.is_registered(registered, spec.model_name, version):
+        log.info("%s: version %s is already registered, none added", spec.model_name, version)
         return registry.registry_table([])
+    started = time.perf_counter()
     evaluations = {
         e.name: evaluation_rows(spec, e, relations[e.relation]) for e in spec.evaluation_sets
     }
@@ -204,6 +237,13 @@ def train_and_register(
         scoring_sql=scoring_sql,
         trained_at=trained_at,
     )
+    log.info(
+        "%s: evaluated on %s and registered version %s in %.1fs",
+        spec.model_name,
+        ", ".join(f"{name} ({len(frame)} rows)" for name, frame in evaluations.items()),
+        version,
+        time.perf_counter() - started,
+    )
     return registry.registry_table([row])
 
 
@@ -212,11 +252,12 @@ def score(
     spec: ModelSpec,
     population: Mapping[str, Any],
     registry_table: Any,
-    version: str,
+    version: str | None,
     *,
     keys: tuple[str, ...] | None = None,
     probability_column: str = "probability",
     scored_at: datetime | None = None,
+    empty: bool = False,
 ) -> Any:
     """Score the spec's population with ``version`` (the champion of ``ml_model_aliases``).
 
@@ -229,14 +270,17 @@ def score(
         ``{spec.scoring_population: dbt.ref(...)}``, scored exactly as given.
     registry_table : table
         The model's registry.
-    version : str
+    version : str or None
         The version to score with, read from ``ml_model_aliases`` by
-        :func:`warehouse_ml.promotion.champion_version`.
+        :func:`warehouse_ml.promotion.champion_version` (None only with ``empty``).
     keys : tuple of str, optional
         Columns carried to the output (default: the spec's key columns).
     probability_column : str
     scored_at : datetime, optional
         Defaults to now (UTC).
+    empty : bool, default False
+        ``dbt build --empty`` (the model's ``dbt.is_empty``): load no model (``version`` is
+        not read) and return the same columns, typed alike, without rows.
 
     Returns
     -------
@@ -244,11 +288,19 @@ def score(
         Lazy: ``keys``, ``probability_column``, ``model_version``, ``scored_at``.
     """
     check_relations(spec, list(population), [spec.scoring_population], "scoring")
+    if empty:
+        return engine.empty_scores(
+            population[spec.scoring_population],
+            keys or spec.key_columns,
+            {probability_column: "double", **SCORE_CONSTANT_TYPES},
+        )
+    if version is None:
+        raise ValueError(f"score: no version given to score model '{spec.model_name}' with")
     model = registry.load_model(registry_table, spec.model_name, version)
     when = scored_at or datetime.now(UTC)
     if when.tzinfo is not None:
         when = when.astimezone(UTC).replace(tzinfo=None)
-    return engine.score(
+    scored = engine.score(
         population[spec.scoring_population],
         model,
         keys or spec.key_columns,
@@ -256,3 +308,32 @@ def score(
         constants={"model_version": model.model_version, "scored_at": when},
         connection=session if engine.detect_engine(session) == "duckdb" else None,
     )
+    if not isinstance(scored, pa.RecordBatchReader):  # Spark: scored lazily on the executors
+        log.info(
+            "%s: scoring %s with version %s", spec.model_name, spec.scoring_population, version
+        )
+        return scored
+    return _logged_reader(scored, f"{spec.model_name}: scored {spec.scoring_population}")
+
+
+SCORE_CONSTANT_TYPES = {"model_version": "string", "scored_at": "timestamp"}
+"""SQL types of the columns :func:`score` adds after the probability (a double)."""
+
+LOG_EVERY_ROWS = 1_000_000
+"""A streamed scoring logs its progress after every this many rows (and once at the end)."""
+
+
+def _logged_reader(reader: pa.RecordBatchReader, what: str) -> pa.RecordBatchReader:
+    """``reader`` unchanged, logging rows scored and elapsed time as the engine pulls batches."""
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        started, rows, logged = time.perf_counter(), 0, 0
+        for batch in reader:
+            rows += batch.num_rows
+            if rows - logged >= LOG_EVERY_ROWS:
+                log.info("%s: %d rows so far, %.1fs", what, rows, time.perf_counter() - started)
+                logged = rows
+            yield batch
+        log.info("%s: %d rows in %.1fs", what, rows, time.perf_counter() - started)
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())

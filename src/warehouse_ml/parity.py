@@ -5,9 +5,10 @@ whole: Jinja renders it, ``spec_fingerprint`` too, so nothing in it is engine-sp
 registries, ``ml_model_metrics``, the decision log ``ml_model_decisions`` and the alias table
 ``ml_model_aliases`` (who serves, resolved how, on which figures), the scores, the score histories
 ``churn_score_history`` and ``ctr_prediction_history`` by content (their keys without
-``model_version``: a fresh build holds one version) and the drift report ``ml_feature_drift``), so a
-spec, a sample, a fitted model, a promotion decision, a score or a drift figure that differs between
-engines fails.
+``model_version``: a fresh build holds one version), the drift report ``ml_feature_drift`` and the
+evaluation tables of ``models/ml/evaluation/`` (curves, thresholds, confusion cells, importance,
+coefficients, score bins)), so a spec, a sample, a fitted model, a promotion decision, a score, a
+drift or an evaluation figure that differs between engines fails.
 Not compared (``NOT_COMPARED_MODELS``): the ml layer's populations and evaluation sets
 (``ml_churn_scoring_population``, ``ml_churn_evaluation_out_of_time``,
 ``ml_ctr_scoring_population``, ``ml_ctr_evaluation_day``, and ``ml_feature_drift_rows``, the drift
@@ -48,7 +49,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -59,6 +59,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from warehouse_ml import progress
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 """Default dbt project: the repository root of an editable install (``--project-dir`` overrides)."""
@@ -150,12 +152,15 @@ def build(
         "--vars", json.dumps({"raw_data_path": str(raw)}),
     ]  # fmt: skip
     started = time.perf_counter()
-    result = subprocess.run(
-        [*dbt_command(target), *args], cwd=project_dir, env=environment,
-        capture_output=True, text=True,
+    # dbt's output goes to dbt-<target>.out; the console gets its errors and failures, its summary
+    # and a node count at least every 30 s (warehouse_ml.progress).
+    nodes = progress.DbtNodes()
+    result = progress.run(
+        [*dbt_command(target), *args], label=f"parity: dbt {command} --target {target}",
+        echo=nodes, status=nodes.status, log=work / f"dbt-{target}.out",
+        cwd=project_dir, env=environment,
     )  # fmt: skip
     seconds = time.perf_counter() - started
-    (work / f"dbt-{target}.out").write_text(result.stdout + result.stderr)
     if result.returncode != 0:
         raise RuntimeError(
             f"dbt {command} --target {target} failed (exit {result.returncode}); "

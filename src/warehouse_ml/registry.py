@@ -11,7 +11,8 @@ reads (:data:`INTEGRITY_FIELDS`: the artifact's sha256, the compiled SQL of each
 feature spec, ...), and, when ``WAREHOUSE_ML_REGISTRY_KEY`` is set at training time, an HMAC of
 the same payload (``signature``). :func:`verify_row` checks a row before anything of it runs: the
 Python loader (:func:`load_model`) calls it, and so does the SQL scoring path, through the SQL
-function :data:`ROW_PROBLEM_FUNCTION` (registered by the DuckDB plugin and the Spark launcher).
+function :data:`~warehouse_ml.registry_columns.ROW_PROBLEM_FUNCTION` (registered by the DuckDB
+plugin and the Spark launcher).
 Artifacts are skops only (no pickle, no joblib), and skops is told to build only the exact types
 the project's pipelines are made of (:data:`warehouse_ml.training.ARTIFACT_TYPES`).
 """
@@ -47,6 +48,7 @@ from warehouse_ml.errors import (
     UntrustedArtifactError,
     WarehouseMLError,
 )
+from warehouse_ml.registry_columns import INTEGRITY_FIELDS, ROW_PROBLEM_COLUMNS
 from warehouse_ml.training import ARTIFACT_TYPES, FeatureSpec, TrainedModel
 
 REGISTRY_SCHEMA = pa.schema(
@@ -84,27 +86,6 @@ REGISTRY_SCHEMA = pa.schema(
 
 ARTIFACT_FORMAT = "skops"
 """The only artifact format: skops builds only the types it is told to trust (no pickle)."""
-
-INTEGRITY_FIELDS = (
-    "model_name",
-    "model_version",
-    "artifact_format",
-    "artifact_sha256",
-    "features",
-    "label",
-    "negative_downsampling_rate",
-    "scoring_sql_duckdb",
-    "scoring_sql_spark",
-    "code_version",
-)
-"""The columns ``integrity_sha256`` and ``signature`` cover: everything a scorer executes or
-reads (the artifact through its sha256, the compiled SQL of both engines, the feature spec)."""
-
-ROW_PROBLEM_COLUMNS = (*INTEGRITY_FIELDS, "integrity_sha256", "signature")
-"""The arguments of :func:`row_problem` (and of the SQL function), in order."""
-
-ROW_PROBLEM_FUNCTION = "warehouse_ml_registry_row_problem"
-"""Name of the SQL function that runs :func:`row_problem` (DuckDB plugin, Spark launcher)."""
 
 REGISTRY_KEY_ENV = "WAREHOUSE_ML_REGISTRY_KEY"
 """Environment variable holding the HMAC key: set at training time, rows are signed; set at

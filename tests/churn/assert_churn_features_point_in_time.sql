@@ -9,7 +9,11 @@
 {%- set excluded_columns = ['customer_id', 'observation_date', 'is_label_complete', 'is_churned'] -%}
 {%- set checked_dates = [] -%}
 {%- set feature_columns = [] -%}
-{%- if execute -%}
+{#- dbt test / build look the dates and columns up in the built models (and fail when they are missing). Without a
+    built warehouse (dbt compile, sqlfluff on a fresh clone: an empty in-memory DuckDB) one placeholder date and the
+    declared feature columns render the same SQL shape, so it is linted as it runs. -#}
+{%- set is_built = execute and load_relation(ref('int_churn_observation_dates')) is not none -%}
+{%- if execute and (is_built or flags.WHICH in ('test', 'build')) -%}
     {%- set observation_date_rows = run_query(
         'select observation_date from ' ~ ref('int_churn_observation_dates') ~ ' order by observation_date'
     ).rows -%}
@@ -26,6 +30,15 @@
     {%- if feature_columns | length == 0 -%}
         {{ exceptions.raise_compiler_error("assert_churn_features_point_in_time: found no feature columns in fct_customer_churn_features") }}
     {%- endif -%}
+{%- elif execute -%}
+    {%- do checked_dates.append('2000-01-31') -%}
+    {%- set declared = warehouse_ml.feature_columns('churn') -%}
+    {%- for name in declared.numeric -%}
+        {%- do feature_columns.append(api.Column.create(name, 'double')) -%}
+    {%- endfor -%}
+    {%- for name in declared.categorical -%}
+        {%- do feature_columns.append(api.Column.create(name, 'varchar')) -%}
+    {%- endfor -%}
 {%- endif %}
 
 with
@@ -51,25 +64,27 @@ churn_features as (
 ),
 
 {% for checked_date in checked_dates %}
-transactions_until_{{ loop.index }} as (
-    select * from transactions
-    where transaction_date <= cast('{{ checked_date }}' as date)
-),
+    transactions_until_{{ loop.index }} as (
+        select * from transactions
+        where transaction_date <= cast('{{ checked_date }}' as date)
+    ),
 
-observation_date_{{ loop.index }} as (
-    select * from observation_dates
-    where observation_date = cast('{{ checked_date }}' as date)
-),
+    observation_date_{{ loop.index }} as (
+        select * from observation_dates
+        where observation_date = cast('{{ checked_date }}' as date)
+    ),
 
-recomputed_{{ loop.index }} as (
-    {{ churn_features('transactions_until_' ~ loop.index, 'observation_date_' ~ loop.index, 'customers', 'products') }}
-),
+    recomputed_{{ loop.index }} as (
+        {{ churn_features(
+            'transactions_until_' ~ loop.index, 'observation_date_' ~ loop.index, 'customers', 'products'
+        ) }}
+    ),
 
 {% endfor %}
 recomputed as (
     {%- for checked_date in checked_dates %}
-    select * from recomputed_{{ loop.index }}
-    {%- if not loop.last %}
+        select * from recomputed_{{ loop.index }}
+        {%- if not loop.last %}
     union all
     {%- endif %}
     {%- else %}
@@ -82,7 +97,7 @@ mart_rows as (
     select * from churn_features
     where observation_date in (
         {%- for checked_date in checked_dates %}
-        cast('{{ checked_date }}' as date){{ ',' if not loop.last }}
+            cast('{{ checked_date }}' as date){{ ',' if not loop.last }}
         {%- else %}
         null
         {%- endfor %}
@@ -99,17 +114,17 @@ compared as (
             else concat(
                 ''
                 {%- for column in feature_columns %}
-                {%- set mart_value = 'mart_rows.' ~ column.name %}
-                {%- set recomputed_value = 'recomputed.' ~ column.name %},
-                case
-                    when {{ mart_value }} is null and {{ recomputed_value }} is null then ''
-                    {%- if column.is_float() %}
-                    when abs({{ mart_value }} - {{ recomputed_value }}) <= {{ tolerance }} then ''
-                    {%- else %}
-                    when {{ mart_value }} = {{ recomputed_value }} then ''
-                    {%- endif %}
-                    else '{{ column.name }} '
-                end
+                    {%- set mart_value = 'mart_rows.' ~ column.name %}
+                    {%- set recomputed_value = 'recomputed.' ~ column.name %},
+                    case
+                        when {{ mart_value }} is null and {{ recomputed_value }} is null then ''
+                        {%- if column.is_float() %}
+                            when abs({{ mart_value }} - {{ recomputed_value }}) <= {{ tolerance }} then ''
+                        {%- else %}
+                            when {{ mart_value }} = {{ recomputed_value }} then ''
+                        {%- endif %}
+                        else '{{ column.name }} '
+                    end
                 {%- endfor %}
             )
         end as differing_columns

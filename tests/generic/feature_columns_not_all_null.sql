@@ -10,7 +10,8 @@
             {%- endfor %}
         from {{ model }}
     {%- endset -%}
-    {%- if execute and flags.WHICH in ('test', 'build') -%}
+    {#- Under --empty every model is empty by design: the rows below still run (and return none). -#}
+    {%- if execute and flags.WHICH in ('test', 'build') and flags.EMPTY is not true -%}
         {%- set counts = run_query(counts_sql).rows[0] -%}
         {%- set all_null = [] -%}
         {%- for column in columns -%}
@@ -47,5 +48,8 @@ all_null_columns as (
 )
 
 select * from all_null_columns
+{%- if flags.EMPTY is true %}
+where row_count > 0  {#- --empty: no rows, so no column is null on every row #}
+{%- endif %}
 
 {% endtest %}

@@ -9,8 +9,9 @@
     {%- endfor -%}
     {%- set problems = [] -%}
     {%- if execute -%}
+        {#- model.render(): the table itself, also under --empty (where `model` reads zero rows). -#}
         {%- set rows = run_query(
-            "select numeric_features, categorical_features from " ~ model
+            "select numeric_features, categorical_features from " ~ model.render()
             ~ " where model_name = " ~ warehouse_ml.sql_string_literal(model_name)).rows -%}
         {%- if rows | length != 1 -%}
             {%- do problems.append({'relation': model | string, 'feature': '(no single row for ' ~ model_name ~ ')'}) -%}

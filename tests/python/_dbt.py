@@ -2,22 +2,37 @@
 
 Every test that runs dbt goes through :func:`run_dbt`, so each runs the same way: in the project
 directory, with anonymous usage stats off, its database at ``<work_dir>/<database>`` and its
-target path and logs under ``work_dir`` (tests never share dbt's state).
+target path and logs under ``work_dir``. Tests share no dbt state but the parse: dbt reaches the
+database through a per-session link to ``work_dir`` (the same path string each run, so dbt's
+profile check passes), and a target path without a parse starts from the ``partial_parse.msgpack``
+of the session's first run with the same vars and database name. dbt checks that file against
+the vars, profile, target, project and the checksum of every file, and parses again when
+anything differs; an unchanged project is not parsed again for each work dir.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).with_name("dbt")
+DATABASE = "warehouse.duckdb"
+PARTIAL_PARSE = "partial_parse.msgpack"
+_SESSION = tempfile.TemporaryDirectory(prefix="dbt_tests_")  # this process's; removed at exit
+_WORK_LINK = Path(_SESSION.name) / "work"  # -> the work dir of the dbt run under way
+_parsed: dict[str, Path] = {}  # database name, target and vars -> a copy of that run's parse
+_parse_of: dict[Path, str] = {}  # target path -> the key its partial-parse file was made for
 
 
 def run_dbt(
@@ -26,7 +41,7 @@ def run_dbt(
     dbt_vars: Mapping[str, Any] | None = None,
     *,
     args: Sequence[str] = (),
-    database: str = "warehouse.duckdb",
+    database: str = DATABASE,
     threads: int = 2,
     timeout: int = 900,
 ) -> subprocess.CompletedProcess[str]:
@@ -54,13 +69,26 @@ def run_dbt(
     subprocess.CompletedProcess
         The finished process; ``stdout`` and ``stderr`` captured as text.
     """
+    _WORK_LINK.unlink(missing_ok=True)
+    _WORK_LINK.symlink_to(Path(work_dir).resolve(), target_is_directory=True)
     env = {
         **os.environ,
-        "WAREHOUSE_ML_DUCKDB_PATH": str(work_dir / database),
+        "WAREHOUSE_ML_DUCKDB_PATH": str(_WORK_LINK / database),  # = work_dir / database
         "WAREHOUSE_ML_THREADS": str(threads),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
     }
+    target_path = work_dir / f"target_{Path(database).stem}"
+    parsed = target_path / PARTIAL_PARSE
+    parse_key = None
+    if "--no-partial-parse" not in args:
+        target = env.get("WAREHOUSE_ML_TARGET", "")
+        parse_key = f"{database}\x00{target}\x00{vars_text(dbt_vars or {})}"
+        if parse_key in _parsed and _parse_of.get(target_path) != parse_key:
+            target_path.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(_parsed[parse_key], parsed)
+            _parse_of[target_path] = parse_key
+    written_before = parsed.stat().st_mtime_ns if parsed.exists() else None
     full_command = [
         str(DBT),
         command,
@@ -69,15 +97,22 @@ def run_dbt(
         "--project-dir",
         str(PROJECT_DIR),
         "--target-path",
-        str(work_dir / f"target_{Path(database).stem}"),
+        str(target_path),
         "--log-path",
         str(work_dir / "logs"),
         *(["--vars", vars_text(dbt_vars)] if dbt_vars else []),
         *args,
     ]
-    return subprocess.run(
+    done = subprocess.run(
         full_command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout
     )
+    written = parsed.exists() and parsed.stat().st_mtime_ns != written_before
+    if parse_key is not None and written:  # this run's parse
+        _parse_of[target_path] = parse_key
+        if parse_key not in _parsed:
+            _parsed[parse_key] = Path(_SESSION.name) / f"{len(_parsed)}.msgpack"
+            shutil.copyfile(parsed, _parsed[parse_key])
+    return done
 
 
 def vars_text(dbt_vars: Mapping[str, Any]) -> str:
@@ -91,3 +126,54 @@ def vars_text(dbt_vars: Mapping[str, Any]) -> str:
 def output_of(result: subprocess.CompletedProcess[str]) -> str:
     """Everything dbt printed, stdout then stderr."""
     return result.stdout + result.stderr
+
+
+def copy_database(build: Mapping[str, Any], work_dir: Path, database: str = DATABASE) -> Path:
+    """Copy the DuckDB file ``build["db"]`` to ``work_dir / database``; return the copy's path.
+
+    For a test that builds on, or changes, a database another test reads (e.g. conftest's
+    ``default_build``): dbt has exited, so the file holds every commit (a leftover ``.wal`` is
+    copied too) and the copy is the same warehouse.
+    """
+    source = Path(build["db"])
+    target = work_dir / database
+    shutil.copyfile(source, target)
+    wal = source.with_name(source.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, target.with_name(target.name + ".wal"))
+    return target
+
+
+def drop_built_from(build: Mapping[str, Any], database: Path, model: str) -> list[str]:
+    """Drop from ``database`` (a copy of ``build``'s) the model ``model`` and all built from it.
+
+    The models are found in ``build``'s manifest (its ``child_map``); each one's table or view
+    is dropped if present. What is left is the warehouse as a build that stopped before
+    ``model`` leaves it. Returns the dropped ``schema.table`` names.
+    """
+    manifest = json.loads(
+        (Path(build["work_dir"]) / "target_warehouse" / "manifest.json").read_text()
+    )
+    start = f"model.{manifest['metadata']['project_name']}.{model}"
+    assert start in manifest["nodes"], f"{model} is not a model of the build"
+    seen, todo = set(), [start]
+    while todo:
+        node = todo.pop()
+        if node not in seen and node.startswith("model."):
+            seen.add(node)
+            todo.extend(manifest["child_map"].get(node, []))
+    relations = sorted(
+        f"{manifest['nodes'][n]['schema']}.{manifest['nodes'][n]['alias']}" for n in seen
+    )
+    with duckdb.connect(str(database)) as connection:
+        kinds = dict(
+            connection.execute(
+                "select table_schema || '.' || table_name, table_type "
+                "from information_schema.tables"
+            ).fetchall()
+        )
+        for relation in relations:
+            if relation in kinds:
+                kind = "view" if kinds[relation] == "VIEW" else "table"
+                connection.execute(f"drop {kind} {relation}")
+    return relations

@@ -116,7 +116,7 @@ def test_summary_lists_marts_first_with_counts(runner: CliRunner, tmp_path: Path
     assert rows[1].split()[-1] == "1,234"
     assert rows[2].split()[-1] == "5"
     assert "Where to look next" in result.stdout
-    assert f"duckdb {db}" in result.stdout
+    assert f"duckdb.connect('{db}', read_only=True)" in result.stdout
     assert "dbt docs generate --profiles-dir profiles" in result.stdout
 
 

@@ -216,12 +216,6 @@ def test_drift_report_covers_every_feature_of_each_spec_and_the_score(history_bu
     assert strata == [("churn", ["__all__", "segment"]), ("ctr", ["__all__", "placement"])]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the training samples begin before their longest feature window is complete (CTR's "
-    "first month of impressions: ad_previous_*_28d; churn's 2024 observation dates: *_365d), so "
-    "those features really differ from the scoring population's; the fix is in the training sets",
-)
 def test_with_no_shift_the_drift_test_stays_quiet(history_builds):
     # Both scoring dates (the second compares each feature and the score with the first) and the
     # re-scoring: no drift warning at all, and the test passes.

@@ -1,7 +1,8 @@
 """Version resolution after a spec change is undone (issue 9), through the decision log (issue 10).
 
 One throw-away DuckDB is built three times on the small generated data set, up to the CTR
-scorers: at the default vars, with ``ctr_rolling_windows_days: [3, 14]`` (a new spec: a new
+scorers: at the default vars (a copy of the session's whole default build,
+``conftest.default_build``), with ``ctr_rolling_windows_days: [3, 14]`` (a new spec: a new
 version with other features is appended) and at the default vars again. The registry is
 append-only and idempotent, so the third build appends nothing and the newest version is the
 [3, 14] one; the scorers must still use the default-features version, the one whose
@@ -75,11 +76,15 @@ def ctr_state(work_dir: Path) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def three_builds(small_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def three_builds(
+    small_raw_dir: Path, default_build: dict, tmp_path_factory: pytest.TempPathFactory
+) -> dict:
     """One database built at the default vars, then with windows [3, 14], then at the defaults."""
     work_dir = tmp_path_factory.mktemp("model_versions")
-    states = {}
-    for name, dbt_vars in (("first", {}), ("other", OTHER_WINDOWS), ("again", {})):
+    # The first build: the session's default build (the scorers and all they read), copied.
+    dbt.copy_database(default_build, work_dir)
+    states = {"first_output": default_build["output"], "first": ctr_state(work_dir)}
+    for name, dbt_vars in (("other", OTHER_WINDOWS), ("again", {})):
         states[f"{name}_output"] = passed(run_dbt(work_dir, small_raw_dir, dbt_vars, SCORERS))
         states[name] = ctr_state(work_dir)
     states["work_dir"] = work_dir

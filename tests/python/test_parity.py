@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 
 import pyarrow as pa
 import pytest
@@ -159,11 +160,8 @@ def test_mart_keys_from_manifest(tmp_path):
 
 def test_build_refuses_nothing_silently(tmp_path, monkeypatch):
     """A failing dbt run raises with the output file named."""
-
-    def fake_run(*args, **kwargs):
-        return type("Done", (), {"returncode": 2, "stdout": "boom", "stderr": ""})()
-
-    monkeypatch.setattr(parity.subprocess, "run", fake_run)
+    failing_dbt = [sys.executable, "-c", "print('boom'); raise SystemExit(2)"]
+    monkeypatch.setattr(parity, "dbt_command", lambda target: failing_dbt)
     with pytest.raises(RuntimeError, match="dbt build --target duckdb failed \\(exit 2\\)"):
         parity.build("duckdb", tmp_path / "raw", tmp_path)
-    assert (tmp_path / "dbt-duckdb.out").read_text() == "boom"
+    assert (tmp_path / "dbt-duckdb.out").read_text().strip() == "boom"

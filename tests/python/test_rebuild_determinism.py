@@ -1,7 +1,8 @@
 """Rebuilds are bit-identical (issue 10, determinism at the source).
 
 One throw-away DuckDB is built four times from the small generated data set with the same vars:
-once (2 dbt threads); again with nothing changed; at one dbt thread (``WAREHOUSE_ML_THREADS=1``:
+once (2 dbt threads: the session's shared first build, ``conftest.default_build``, copied into this
+module's folder); again with nothing changed; at one dbt thread (``WAREHOUSE_ML_THREADS=1``:
 models run one at a time, not side by side, so DuckDB's threads split the work otherwise); and,
 at 4 dbt threads, after every raw Parquet file has been rewritten in another physical row order
 (rows shuffled, split over three files with small row groups, so every scan hands its rows to
@@ -66,25 +67,34 @@ def registry_rows(database: Path) -> dict[str, int]:
         }
 
 
+def state_of(database: Path) -> dict:
+    return {
+        "digests": digest.to_json(digest.database_digests(str(database))),
+        "registry_rows": registry_rows(database),
+    }
+
+
 @pytest.fixture(scope="module")
-def rebuilds(small_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Digests and registry counts after each of the four builds of one database."""
+def rebuilds(
+    small_raw_dir: Path, default_build: dict, tmp_path_factory: pytest.TempPathFactory
+) -> dict:
+    """Digests and registry counts after each of the four builds of one database.
+
+    The first build is the session's (``default_build``: the same command, vars and threads on a
+    fresh database); the three rebuilds run on a copy of it.
+    """
     work_dir = tmp_path_factory.mktemp("rebuild_determinism")
     reordered = work_dir / "raw_reordered"
     reorder_raw(small_raw_dir, reordered)
-    database = work_dir / "warehouse.duckdb"
-    states = {}
+    database = dbt.copy_database(default_build, work_dir)
+    states = {"first": state_of(database)}
     for name, raw, threads in (
-        ("first", small_raw_dir, 2),
         ("again", small_raw_dir, 2),
         ("one_thread", small_raw_dir, 1),
         ("reordered_raw", reordered, 4),
     ):
         passed(dbt.run_dbt("build", work_dir, {"raw_data_path": str(raw)}, threads=threads))
-        states[name] = {
-            "digests": digest.to_json(digest.database_digests(str(database))),
-            "registry_rows": registry_rows(database),
-        }
+        states[name] = state_of(database)
     return states
 
 

@@ -111,11 +111,16 @@ NOT_MODEL_CODE = {
     "__init__",
     "cli",
     "contract",
+    "dbt_log",
     "digest",
     "duckdb_plugin",
     "errors",
+    "evaluation",
     "parity",
+    "progress",
     "promotion",
+    "publish",
+    "registry_columns",
     "registry_archive",
 }
 

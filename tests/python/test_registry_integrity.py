@@ -25,7 +25,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.tree import DecisionTreeClassifier
 
-from warehouse_ml import duckdb_plugin, registry, training
+from warehouse_ml import duckdb_plugin, registry, registry_columns, training
 from warehouse_ml.errors import (
     ArtifactHashMismatchError,
     RegistryIntegrityError,
@@ -191,7 +191,7 @@ def test_a_joblib_row_is_refused_before_anything_is_deserialised(trained, tmp_pa
         f"model 'churn' version '{row['model_version']}': artifact_format 'joblib' is refused"
     )
     assert not marker.exists()
-    assert registry.row_problem(*(row[c] for c in registry.ROW_PROBLEM_COLUMNS)) == str(
+    assert registry.row_problem(*(row[c] for c in registry_columns.ROW_PROBLEM_COLUMNS)) == str(
         refusal.value
     )
 
@@ -237,7 +237,7 @@ EDITS = {
 
 
 def test_every_integrity_field_has_an_edit():
-    assert set(EDITS) | {"artifact_format"} == set(registry.INTEGRITY_FIELDS)
+    assert set(EDITS) | {"artifact_format"} == set(registry_columns.INTEGRITY_FIELDS)
 
 
 @pytest.mark.parametrize("column", sorted(EDITS))
@@ -321,26 +321,24 @@ def test_the_sql_function_runs_verify_row_on_duckdb(trained, monkeypatch):
     con = duckdb.connect()
     duckdb_plugin.register_registry_functions(con)
     con.register("rows", registry.registry_table([good, edited]))
-    arguments = ", ".join(registry.ROW_PROBLEM_COLUMNS)
+    arguments = ", ".join(registry_columns.ROW_PROBLEM_COLUMNS)
     problems = dict(
         con.execute(
-            f"select model_version, {registry.ROW_PROBLEM_FUNCTION}({arguments}) from rows"
+            f"select model_version, {registry_columns.ROW_PROBLEM_FUNCTION}({arguments}) from rows"
         ).fetchall()
     )
     assert problems[good["model_version"]] is None
     assert "integrity_sha256 does not match" in problems["e" * 16]
     monkeypatch.setenv(registry.REGISTRY_KEY_ENV, "k")
     (problem,) = con.execute(
-        f"select {registry.ROW_PROBLEM_FUNCTION}({arguments}) from rows "
+        f"select {registry_columns.ROW_PROBLEM_FUNCTION}({arguments}) from rows "
         f"where model_version = '{good['model_version']}'"
     ).fetchone()
     assert "has no signature" in problem
 
 
 def test_plugin_macro_and_registry_agree_on_the_function():
-    assert duckdb_plugin.REGISTRY_ROW_FUNCTION == registry.ROW_PROBLEM_FUNCTION
-    assert duckdb_plugin.ROW_COLUMNS == registry.ROW_PROBLEM_COLUMNS
     macro = (PROJECT_DIR / "macros" / "ml" / "ml_scoring_query.sql").read_text()
-    call = re.search(registry.ROW_PROBLEM_FUNCTION + r"\(([^)]*)\)", macro).group(1)
+    call = re.search(registry_columns.ROW_PROBLEM_FUNCTION + r"\(([^)]*)\)", macro).group(1)
     arguments = tuple(a.strip().removeprefix("registered.") for a in call.split(","))
-    assert arguments == registry.ROW_PROBLEM_COLUMNS
+    assert arguments == registry_columns.ROW_PROBLEM_COLUMNS

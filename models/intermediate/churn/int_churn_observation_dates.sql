@@ -1,6 +1,8 @@
 {#- One row per observation date of the churn features (see _churn__models.yml). -#}
 {%- set grain = warehouse_ml.checked_var('churn_observation_grain') -%}
-{%- set min_history_days = warehouse_ml.checked_var('churn_min_history_days') -%}
+{#- No observation date before every period the features read fits inside the data: a 365-day window
+    in the data's first year would count only part of it, and the model would learn truncated figures. -#}
+{%- set history_days = [warehouse_ml.checked_var('churn_min_history_days'), warehouse_ml.churn_lookback_days()] | max -%}
 {%- set horizon_days = warehouse_ml.checked_var('churn_horizon_days') -%}
 {%- if grain == 'month' -%}
     {%- set is_observation_day = 'days.date_day = last_day(days.date_day)' -%}
@@ -24,7 +26,7 @@ transaction_bounds as (
 
 days as (
     {{ day_spine(
-        '(select ' ~ add_days('first_transaction_date', min_history_days) ~ ' from transaction_bounds)',
+        '(select ' ~ add_days('first_transaction_date', history_days) ~ ' from transaction_bounds)',
         '(select last_transaction_date from transaction_bounds)',
     ) }}
 ),

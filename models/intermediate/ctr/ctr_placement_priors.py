@@ -9,5 +9,7 @@ def model(dbt, session):
         dbt.ref("int_ad_placements_aggregated"), ctr.MAX_AD_PLACEMENT_ROWS
     ).to_pandas()
     return ctr.fit_placement_priors(
-        ad_placements, min_impressions=int(dbt.config.get("ctr_prior_min_impressions"))
+        ad_placements,
+        min_impressions=int(dbt.config.get("ctr_prior_min_impressions")),
+        empty=dbt.is_empty,  # dbt build --empty: the columns, no rows
     )

@@ -11,7 +11,7 @@
 with
 
 new_scores as (
-    {{ score_history(ref('churn_scores'), history_key) }}
+    {{ score_history(ref('public_churn_scores'), history_key) }}
 )
 
 select * from new_scores

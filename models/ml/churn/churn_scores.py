@@ -11,4 +11,5 @@ def model(dbt, session):
         {"ml_churn_scoring_population": dbt.ref("ml_churn_scoring_population")},
         dbt.ref("ml_churn_model"),
         dbt.ref("ml_model_aliases"),
+        empty=dbt.is_empty,  # dbt build --empty: the columns, no rows
     )

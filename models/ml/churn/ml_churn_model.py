@@ -23,6 +23,7 @@ def model(dbt, session):
             "ml_churn_evaluation_out_of_time": dbt.ref("ml_churn_evaluation_out_of_time"),
         },
         registered=registered,
+        empty=dbt.is_empty,  # dbt build --empty: nothing trained, no rows
     )
     if not dbt.is_incremental:
         new_rows = registry_archive.with_restored(registered, new_rows)

@@ -12,7 +12,7 @@
 with
 
 new_predictions as (
-    {{ score_history(ref('ctr_predictions'), history_key) }}
+    {{ score_history(ref('public_ctr_predictions'), history_key) }}
 )
 
 select * from new_predictions

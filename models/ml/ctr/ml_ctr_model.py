@@ -23,6 +23,7 @@ def model(dbt, session):
             "ml_ctr_evaluation_day": dbt.ref("ml_ctr_evaluation_day"),
         },
         registered=registered,
+        empty=dbt.is_empty,  # dbt build --empty: nothing trained, no rows
     )
     if not dbt.is_incremental:
         new_rows = registry_archive.with_restored(registered, new_rows)

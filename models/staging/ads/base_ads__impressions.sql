@@ -15,6 +15,10 @@ ads as (
     select * from {{ ref('stg_ads__ads') }}
 ),
 
+redelivered_keys as (
+    select * from {{ ref('base_ads__impressions_redelivered_keys') }}
+),
+
 typed as (
     select
         cast(impression_id as bigint) as impression_id,
@@ -28,17 +32,50 @@ typed as (
     from source
 ),
 
-ranked as (
+keyed as (
     select
         typed.*,
-        ads.ad_id is not null as has_known_ad,
-        {{ delivery_rank(
-            'typed.impression_id',
-            ['typed.loaded_at', 'typed.impressed_at', 'typed.ad_id', 'typed.placement', 'typed.device', 'typed.user_id']
-        ) }} as delivery_rank
+        typed.impression_id is null or redelivered_keys.impression_id is not null as is_redelivered
     from typed
+    left join redelivered_keys
+        on typed.impression_id = redelivered_keys.impression_id
+),
+
+{# Only the rows of a key delivered more than once (or without a key) need the window: every other
+    row is its key's only delivery, rank 1. Ranks equal those of one window over all rows, without
+    sorting the whole table. The ads join and the checks come after the union, so they run once a row. #}
+single_deliveries as (
+    select
+        *,
+        cast(1 as bigint) as delivery_rank
+    from keyed
+    where not is_redelivered
+),
+
+redeliveries as (
+    select
+        *,
+        {{ delivery_rank(
+            'impression_id',
+            ['loaded_at', 'impressed_at', 'ad_id', 'placement', 'device', 'user_id']
+        ) }} as delivery_rank
+    from keyed
+    where is_redelivered
+),
+
+ranked as (
+    select * from single_deliveries
+    union all
+    select * from redeliveries
+),
+
+ranked_with_ads as (
+    select
+        ranked.*,
+        ads.ad_id is not null as has_known_ad
+    from ranked
     left join ads
-        on typed.ad_id = ads.ad_id
+        on ranked.ad_id = ads.ad_id
 ),
 
 checked as (
@@ -67,7 +104,7 @@ checked as (
             + [['unknown_ad', 'not has_known_ad']]
             + value_list_checks(['placement', 'device'])
         ) }} as rejection_reason
-    from ranked
+    from ranked_with_ads
 )
 
 select * from checked

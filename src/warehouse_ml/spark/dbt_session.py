@@ -16,6 +16,7 @@ release ships it, delete this module and call ``dbt`` directly.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -35,10 +36,35 @@ def _active_spark_session(server_side_parameters: dict[str, str]) -> Any:
     """
     from pyspark.sql import SparkSession
 
+    _create_event_log_dir(server_side_parameters)
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in server_side_parameters.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def _create_event_log_dir(server_side_parameters: dict[str, str]) -> None:
+    """Create a local ``spark.eventLog.dir`` (Spark refuses to start when it is missing)."""
+    if str(server_side_parameters.get("spark.eventLog.enabled", "false")).lower() != "true":
+        return
+    folder = str(server_side_parameters.get("spark.eventLog.dir", ""))
+    if folder and ("://" not in folder or folder.startswith("file://")):
+        os.makedirs(folder.removeprefix("file://"), exist_ok=True)
+
+
+NODE_ID_PATTERN = re.compile(r'"node_id":\s*"([^"]+)"')
+"""The node id in dbt's default query comment (``/* {"app": "dbt", ..., "node_id": "..."} */``)."""
+
+
+def tag_spark_jobs(spark: Any, node_id: str | None) -> None:
+    """Put the Spark jobs this thread starts next in the job group ``node_id``.
+
+    pyspark pins each Python thread to a JVM thread, so with several dbt threads every node's
+    jobs carry its own id: the Spark UI and the event log group the jobs (and their tasks) by dbt
+    node (``warehouse_ml.spark.cluster`` counts them).
+    """
+    if node_id:
+        spark.sparkContext.setJobGroup(node_id, node_id)
 
 
 class SessionPythonJobHelper:
@@ -64,6 +90,7 @@ class SessionPythonJobHelper:
     def submit(self, compiled_code: str) -> None:
         """Run ``compiled_code``; exceptions propagate and fail the model."""
         spark = _active_spark_session(dict(self.credentials.server_side_parameters))
+        tag_spark_jobs(spark, self.parsed_model.get("unique_id"))
         filename = f"<dbt python model {self.parsed_model.get('unique_id', '?')}>"
         namespace: dict[str, Any] = {"__name__": "__dbt_python_model__", "spark": spark}
         exec(compile(compiled_code, filename, "exec"), namespace)  # noqa: S102 - dbt's own compiled model
@@ -150,9 +177,9 @@ def register_registry_functions(spark: Any) -> None:
     """
     if getattr(spark, _REGISTRY_FUNCTIONS_MARKER, False):
         return
-    from warehouse_ml import registry
+    from warehouse_ml import registry, registry_columns
 
-    spark.udf.register(registry.ROW_PROBLEM_FUNCTION, registry.row_problem, "string")
+    spark.udf.register(registry_columns.ROW_PROBLEM_FUNCTION, registry.row_problem, "string")
     setattr(spark, _REGISTRY_FUNCTIONS_MARKER, True)
 
 
@@ -161,7 +188,8 @@ def register_session_functions() -> None:
     functions.
 
     dbt-spark creates (or reuses) its SparkSession inside ``Cursor.execute``; the wrapper gets
-    the same session first and registers the functions on it once (idempotent).
+    the same session first and registers the functions on it once (idempotent), and puts the
+    statement's Spark jobs in the job group of the dbt node it belongs to (:func:`tag_spark_jobs`).
     """
     from dbt.adapters.spark import session as spark_session
 
@@ -173,6 +201,8 @@ def register_session_functions() -> None:
         spark = _active_spark_session(dict(self.server_side_parameters))
         register_contract_functions(spark)
         register_registry_functions(spark)
+        node = NODE_ID_PATTERN.search(sql[:2000])
+        tag_spark_jobs(spark, node.group(1) if node else None)
         upstream_execute(self, sql, *parameters)
 
     spark_session.Cursor.execute = execute

@@ -1,0 +1,14 @@
+{#- Every registered ctr model version without its artifact bytes, under the contract of _public__models.yml. -#}
+with
+
+registry as (
+    select * from {{ ref('ml_ctr_model') }}
+),
+
+contracted as (
+    select
+        {{ warehouse_ml.contract_columns('registry') }}
+    from registry
+)
+
+select * from contracted
