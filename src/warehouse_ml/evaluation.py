@@ -57,7 +57,6 @@ from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 from threadpoolctl import threadpool_limits
 
 from warehouse_ml import engine, lifecycle, promotion, registry, specs, training
-from warehouse_ml.errors import ModelSpecError
 from warehouse_ml.specs import ModelSpec
 
 EVALUATION_SCHEMA = pa.schema(
@@ -413,12 +412,9 @@ def evaluate_models(
     """
     model_specs = [specs.from_table(specs_table, name) for name in sorted(registries)]
     expected = sorted({e.relation for spec in model_specs for e in spec.evaluation_sets})
-    if sorted(relations) != expected:
-        raise ModelSpecError(
-            f"ml_model_evaluation_rows passes evaluation refs {sorted(relations)} but the "
-            f"evaluation_sets of ml_model_specs name {expected}; make the model file's dbt.ref "
-            "calls match var('ml_models').<model>.evaluation_sets"
-        )
+    specs.check_refs(
+        "ml_model_evaluation_rows", relations, expected, "var('ml_models').<model>.evaluation_sets"
+    )
     rows: list[dict[str, Any]] = []
     for spec in model_specs:
         frames = {

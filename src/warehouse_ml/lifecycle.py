@@ -26,7 +26,7 @@ from warehouse_ml.specs import (
     TRAIN_SPLIT,
     EvaluationSetSpec,
     ModelSpec,
-    check_relations,
+    check_refs,
 )
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,12 @@ def train_and_register(
     EmptyTrainingSetError, SingleClassLabelError, MissingFeatureError, ...
         From :func:`warehouse_ml.training.fit`, naming the training set.
     """
-    check_relations(spec, list(relations), spec.training_relations, "training")
+    check_refs(
+        f"the training model file of '{spec.model_name}'",
+        relations,
+        spec.training_relations,
+        f"var('ml_models').{spec.model_name}",
+    )
     for evaluation in spec.evaluation_sets:  # before fitting, not after
         check_evaluation_split(spec, evaluation, relations[evaluation.relation])
     if empty:
@@ -287,7 +292,12 @@ def score(
     pyarrow.RecordBatchReader or pyspark DataFrame
         Lazy: ``keys``, ``probability_column``, ``model_version``, ``scored_at``.
     """
-    check_relations(spec, list(population), [spec.scoring_population], "scoring")
+    check_refs(
+        f"the scoring model file of '{spec.model_name}'",
+        population,
+        [spec.scoring_population],
+        f"var('ml_models').{spec.model_name}.scoring_population",
+    )
     if empty:
         return engine.empty_scores(
             population[spec.scoring_population],

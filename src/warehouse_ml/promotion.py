@@ -30,7 +30,6 @@ from warehouse_ml.errors import (
     FeatureTypeError,
     MissingFeatureError,
     ModelNotRegisteredError,
-    ModelSpecError,
 )
 from warehouse_ml.specs import ModelSpec, PromotionSpec
 
@@ -331,12 +330,9 @@ def decide_models(
         when = when.astimezone(UTC).replace(tzinfo=None)
     model_specs = [specs.from_table(specs_table, name) for name in sorted(registries)]
     expected = sorted({spec.promotion_evaluation.relation for spec in model_specs})
-    if sorted(evaluations) != expected:
-        raise ModelSpecError(
-            f"ml_model_decisions passes evaluation refs {sorted(evaluations)} but the promotion "
-            f"rules of ml_model_specs name {expected}; make the model file's dbt.ref calls match "
-            "var('ml_models').<model>.promotion.dataset"
-        )
+    specs.check_refs(
+        "ml_model_decisions", evaluations, expected, "var('ml_models').<model>.promotion.dataset"
+    )
     rows: list[dict[str, Any]] = []
     for spec in model_specs:
         rows.extend(

@@ -4,15 +4,15 @@ A model is declared once, in the var; the SQL model ``ml_model_specs`` renders i
 derived feature lists and the training set's sampling spec, and the Python models read their
 row with ``dbt.ref("ml_model_specs")``. :func:`from_table` turns that row into a
 :class:`ModelSpec`; every problem is a :class:`~warehouse_ml.errors.ModelSpecError` naming the
-model and the field. :func:`check_relations` checks that a model file's literal refs are the
-relations the spec names.
+model and the field. :func:`check_refs` checks that a model file's literal refs are the
+relations the specs name.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -312,32 +312,37 @@ def from_table(specs: Any, model_name: str) -> ModelSpec:
     return from_row(rows[0])
 
 
-def check_relations(
-    spec: ModelSpec, given: Sequence[str], expected: Sequence[str], role: str
+def check_refs(
+    model_file: str, given: Iterable[str], expected: Iterable[str], declared_at: str
 ) -> None:
-    """Check that the refs a model file passes are the relations its spec names.
+    """Check that the refs a model file passes are the relations ``ml_model_specs`` names.
+
+    The one check behind every Python model that takes its relations by name (training,
+    scoring, evaluation, promotion): a ref added to the file but not to the spec, or the
+    reverse, fails here before anything is read.
 
     Parameters
     ----------
-    spec : ModelSpec
-    given : sequence of str
-        Names of the relations the model file passes (the literal refs).
-    expected : sequence of str
-        Names the spec gives (e.g. :attr:`ModelSpec.training_relations`).
-    role : str
-        What the relations are for, in the message (``"training"``, ``"scoring"``).
+    model_file : str
+        The model file, for the message (e.g. ``"the training model file of 'churn'"``).
+    given : iterable of str
+        Names of the relations the model file passes (its literal refs).
+    expected : iterable of str
+        Names the specs give (e.g. :attr:`ModelSpec.training_relations`).
+    declared_at : str
+        Where the spec names them, for the fix (e.g. ``"var('ml_models').churn"``).
 
     Raises
     ------
     ModelSpecError
         Naming the missing and the unexpected relations.
     """
+    given, expected = sorted(set(given)), sorted(set(expected))
     missing = [name for name in expected if name not in given]
     unexpected = [name for name in given if name not in expected]
     if missing or unexpected:
         raise ModelSpecError(
-            f"model '{spec.model_name}': the {role} model file passes refs {list(given)} but "
-            f"ml_model_specs names {list(expected)} (missing: {missing}, not in the spec: "
-            f"{unexpected}); make the model file's dbt.ref calls match var('ml_models')."
-            f"{spec.model_name}, or the spec match the file"
+            f"{model_file} passes refs {given} but ml_model_specs names {expected} "
+            f"(missing: {missing}, not in the spec: {unexpected}); make the model file's "
+            f"dbt.ref calls match {declared_at}, or the spec match the file"
         )

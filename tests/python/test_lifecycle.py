@@ -271,7 +271,7 @@ def test_scorers_use_the_champion_of_ml_model_aliases(connection, churn_registry
             versions_table(("churn", "feedfacefeedface")),
         )
     wrong = {"fct_customer_churn_features": population["ml_churn_scoring_population"]}
-    with pytest.raises(ModelSpecError, match="scoring model file passes refs"):
+    with pytest.raises(ModelSpecError, match="scoring model file of 'churn' passes refs"):
         churn.churn_scores(connection, CHURN, wrong, churn_registry, versions_table(("churn", "x")))
 
 

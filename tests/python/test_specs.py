@@ -89,13 +89,17 @@ def test_from_table_reads_the_row_of_one_model_in_the_engine():
 
 def test_refs_must_be_the_relations_the_spec_names():
     spec = specs.from_row(spec_row("churn"))
-    specs.check_relations(spec, list(spec.training_relations), spec.training_relations, "training")
+    specs.check_refs("churn's file", spec.training_relations, spec.training_relations, "x")
     with pytest.raises(ModelSpecError) as error:
-        specs.check_relations(
-            spec, ["trn_churn__cluster_sample", "fct_customer_churn_features"],
-            spec.training_relations, "training",
-        )  # fmt: skip
+        specs.check_refs(
+            "the training model file of 'churn'",
+            ["trn_churn__cluster_sample", "fct_customer_churn_features"],
+            spec.training_relations,
+            "var('ml_models').churn",
+        )
     message = str(error.value)
-    assert "model 'churn'" in message
+    assert message.startswith("the training model file of 'churn' passes refs")
     assert "missing: ['ml_churn_evaluation_out_of_time']" in message
+    assert "not in the spec: ['fct_customer_churn_features']" in message
+    assert "match var('ml_models').churn" in message
     assert "not in the spec: ['fct_customer_churn_features']" in message
