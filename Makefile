@@ -77,7 +77,7 @@ demo: setup
 PROGRESS := $(BIN)/python -m warehouse_ml.progress
 
 test: setup-spark
-	$(PROGRESS) --label "make test: pytest" -- $(BIN)/pytest -m "not slow and not spark"
+	$(PROGRESS) --label "make test: pytest" -- $(BIN)/pytest -m "not slow and not spark" --durations=15
 	rm -rf $(TEST_DIR) && mkdir -p $(TEST_DIR)
 	$(BIN)/warehouse-ml generate --scale 0.02 --seed 7 --out $(TEST_DIR)/raw
 	@# dbt build (every model and test) on DuckDB and on local Spark from the same raw data,
