@@ -67,9 +67,10 @@ def _check_writable(out: Path) -> None:
     type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
     default=NEW_CATEGORY_SHARE,
     show_default=True,
-    help="The launched category's share of the ad budget: of impressions once all its ads run. "
-    "Small by default, so a same-size random training sample starves it and the stratified one "
-    "(a minimum per stratum) does not.",
+    help="The launched category's share of impressions at the end of the data; it ramps up "
+    "from the launch by a factor e every 14 days, so the history holds little of it: a "
+    "same-size random training sample starves it, the stratified one (a minimum per stratum) "
+    "does not.",
 )
 @click.option(
     "--new-category-effect",

@@ -2,10 +2,10 @@
 
 The click probability is a logistic function of the ad's quality, the placement, the device,
 the hour of day and the viewer's interest in the ad's category. After the launch of the new
-category its ads take a share of the traffic (``NEW_CATEGORY_SHARE``, ``--new-category-share``)
-and click differently from the rest (``NEW_CATEGORY_EFFECT``, ``--new-category-effect``): a higher
-base rate and their own response to placement, device and hour, so a model fitted mostly on the
-old categories mispredicts them.
+category its ads take a growing share of the traffic (``NEW_CATEGORY_SHARE`` at the end of the
+data, ``--new-category-share``) and click differently from the rest (``NEW_CATEGORY_EFFECT``,
+``--new-category-effect``): a higher base rate and their own response to placement, device and
+hour, so a model fitted mostly on the old categories mispredicts them.
 """
 
 from __future__ import annotations
@@ -40,11 +40,14 @@ AD_QUALITY_SD = 0.45
 INTEREST_EFFECT = 2.2  # multiplies (interest - 1 / n_categories) * n_categories ** 0.5
 NEW_CATEGORY_AD_SHARE = 0.15  # share of the ads that promote the new category
 # The launch knobs (CLI `warehouse-ml generate --new-category-share / --new-category-effect`).
-NEW_CATEGORY_SHARE = 0.005
-"""Default share of the ad budget held by the new category's ads: the share of impressions they
-get once all of them run (they are created within 30 days of the launch). 0.5% leaves it a few
-thousand impressions at scale 1, so a 5% random training sample holds a few hundred of them while
-the demo's stratified sample (category x placement, at least 500 rows a stratum) holds 2,500."""
+NEW_CATEGORY_SHARE = 0.05
+"""Default share of the impressions the new category's ads get at the end of the data. A launch
+ramps up: its share grows by a factor e every ``NEW_CATEGORY_RAMP_DAYS`` days up to then, so the
+whole history holds about that many days' worth of it. At scale 1 that is about 1,150 impressions
+on the last day (the evaluation day) and 16,000 before it: a 5% random training sample holds some
+800 of them, the demo's stratified sample (category x placement, 5% and at least 500 rows a
+stratum) 2,500, and the evaluation day still has enough of them to measure."""
+NEW_CATEGORY_RAMP_DAYS = 14.0
 NEW_CATEGORY_EFFECT = 1.0
 """Default strength of the new category's own click behaviour: its logit differs from an old
 category's by ``effect`` x (``NEW_CATEGORY_CTR_EFFECT`` + its placement, device and hour terms);
@@ -75,6 +78,9 @@ class Ads:
         Relative share of impressions.
     new_category_effect : float
         Strength of the new category's own click behaviour (see ``NEW_CATEGORY_EFFECT``).
+
+    The new category's ads hold ``share`` of the budget; an impression drawn for one of them at
+    time t is kept with probability ``new_category_ramp(t)`` and otherwise goes to an old ad.
     """
 
     ad_id: np.ndarray
@@ -109,7 +115,7 @@ def check_launch(share: float, effect: float) -> None:
     """Raise ``ValueError`` unless ``share`` is in (0, 1) and ``effect`` is a number >= 0."""
     if not 0 < share < 1:
         raise ValueError(
-            f"new_category_share must be in (0, 1) (a share of the ad budget), got {share}"
+            f"new_category_share must be in (0, 1) (a share of impressions), got {share}"
         )
     if not effect >= 0:
         raise ValueError(f"new_category_effect must be >= 0 (0: no own behaviour), got {effect}")
@@ -125,8 +131,9 @@ def make_ads(
     """Generate ``common.n_ads_for(scale)`` ads grouped into campaigns.
 
     About 15% promote the new category; they are created on or after its launch and hold
-    ``share`` of the total budget. The others are mostly created before impressions start (at
-    least one of them always is).
+    ``share`` of the total budget (their share of impressions at the end of the data; before,
+    the ramp ``new_category_ramp`` thins them). The others are mostly created before impressions
+    start (at least one of them always is).
 
     Parameters
     ----------
@@ -135,7 +142,7 @@ def make_ads(
     new_category : bool, default True
         False: no launch; no ad promotes the new category (``share`` and ``effect`` unused).
     share : float, default NEW_CATEGORY_SHARE
-        The new category's share of the ad budget, in (0, 1).
+        The new category's share of the ad budget, in (0, 1): of impressions at the end of the data.
     effect : float, default NEW_CATEGORY_EFFECT
         Strength of its own click behaviour (>= 0).
 
@@ -182,6 +189,12 @@ def make_ads(
         budget=budget,
         new_category_effect=float(effect),
     )
+
+
+def new_category_ramp(at: np.ndarray) -> np.ndarray:
+    """The new category's traffic at ``at`` relative to the end: exp(-days to the end / ramp)."""
+    days_to_end = (c.IMPRESSIONS_END - at) / c.US_PER_DAY
+    return np.exp(-np.maximum(days_to_end, 0.0) / NEW_CATEGORY_RAMP_DAYS)
 
 
 def n_users_for(scale: float) -> int:
@@ -312,6 +325,12 @@ def impressions_chunk(
     )
     placement = rng.choice(len(PLACEMENTS), size=size, p=PLACEMENT_SHARE)
     ad = c.sample_available(rng, ads.budget, ads.created_at, at)
+    is_new = ads.category == len(c.CATEGORIES) - 1
+    if is_new.any():
+        # The launch ramps up: thin the new category's impressions, giving the rest to old ads.
+        thinned = np.flatnonzero(is_new[ad] & (rng.random(size) >= new_category_ramp(at)))
+        old_budget = np.where(is_new, 0.0, ads.budget)
+        ad[thinned] = c.sample_available(rng, old_budget, ads.created_at, at[thinned])
     interest = users.interest[user, ads.category[ad]]
     probability = 1.0 / (1.0 + np.exp(-click_logit(ads, ad, placement, device, hour, interest, at)))
     impression_id = np.arange(first_id, first_id + size, dtype=np.int64)

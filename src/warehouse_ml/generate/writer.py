@@ -206,7 +206,7 @@ def iter_chunks(
     new_category : bool, default True
         False: the new category is never launched (no products, ads or sales of it).
     new_category_share : float, default ads.NEW_CATEGORY_SHARE
-        The new category's share of the ad budget (of impressions once all its ads run).
+        The new category's share of impressions at the end of the data (it ramps up to it).
     new_category_effect : float, default ads.NEW_CATEGORY_EFFECT
         Strength of its own click behaviour (0: clicks like the old categories).
 
@@ -299,7 +299,7 @@ def write_dataset(
         False: no launch of the new category (``common.NEW_CATEGORY``); the manifest records it
         as ``"new_category": false``.
     new_category_share, new_category_effect : float
-        The launch's share of the ad budget and the strength of its own click behaviour (see
+        The launch's final share of impressions and the strength of its own click behaviour (see
         ``ads.NEW_CATEGORY_SHARE`` and ``ads.NEW_CATEGORY_EFFECT``); recorded in the manifest.
 
     Returns
