@@ -52,12 +52,12 @@ NEW_CATEGORY_EFFECT = 1.0
 """Default strength of the new category's own click behaviour: its logit differs from an old
 category's by ``effect`` x (``NEW_CATEGORY_CTR_EFFECT`` + its placement, device and hour terms);
 0 makes it click like the old categories."""
-NEW_CATEGORY_CTR_EFFECT = 0.6  # base lift of the click logit at effect 1
-# Its own response at effect 1, added to the shared effects: wearables click on visual
-# placements (stories, video) and on mobile, in the morning, and rarely from search or desktop.
-NEW_CATEGORY_PLACEMENT_EFFECT = np.array([0.2, -1.0, 0.0, 0.8, 0.9])
-NEW_CATEGORY_DEVICE_EFFECT = np.array([0.3, -0.5, 0.0])
-NEW_CATEGORY_HOUR_EFFECT = 0.4 * np.cos((_HOURS - 8) / 24.0 * 2.0 * np.pi)
+NEW_CATEGORY_CTR_EFFECT = 1.0  # base lift of the click logit at effect 1
+# Its own response at effect 1, added to the shared effects: wearables click better on visual
+# placements (stories, video), on mobile and in the morning, worse from search and desktop.
+NEW_CATEGORY_PLACEMENT_EFFECT = np.array([0.1, -0.4, 0.0, 0.3, 0.35])
+NEW_CATEGORY_DEVICE_EFFECT = np.array([0.1, -0.2, 0.0])
+NEW_CATEGORY_HOUR_EFFECT = 0.15 * np.cos((_HOURS - 8) / 24.0 * 2.0 * np.pi)
 USER_DEVICE_LOYALTY = 0.85
 
 
