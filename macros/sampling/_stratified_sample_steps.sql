@@ -91,22 +91,18 @@
 {%- endmacro %}
 
 
-{#- CTE _ss_allocation: each stratum's inclusion probability, raised to min_per_stratum (a smaller stratum fails at run time). -#}
+{#- CTE _ss_allocation: each stratum's inclusion probability, raised to min_per_stratum (a smaller stratum is taken whole). -#}
 {% macro _stratified_sample_allocation_cte(strata, min_per_stratum, exact) -%}
     _ss_allocation as (
         select
             {{ strata | join(',\n            ') }},
             population_count,
-            case
-                when population_count < {{ min_per_stratum }}
-                    then {{ warehouse_ml._sampling_raise_runtime_error(
-                        "concat('stratified_sample: stratum ', stratum_key, ' has ', cast(population_count as string), ' rows, fewer than min_per_stratum=" ~ min_per_stratum ~ ". Lower min_per_stratum or merge the small strata.')") }}
-                {%- if exact %}
-                else cast(least(population_count, greatest({{ min_per_stratum }}, cast(round(target_count) as bigint))) as double) / population_count
-                {%- else %}
-                else least(cast(1 as double), greatest(target_count, cast({{ min_per_stratum }} as double)) / population_count)
-                {%- endif %}
-            end as inclusion_probability
+            {#- A stratum smaller than min_per_stratum is taken whole (inclusion probability 1). -#}
+            {%- if exact %}
+            cast(least(population_count, greatest({{ min_per_stratum }}, cast(round(target_count) as bigint))) as double) / population_count
+            {%- else %}
+            least(cast(1 as double), greatest(target_count, cast({{ min_per_stratum }} as double)) / population_count)
+            {%- endif %} as inclusion_probability
         from _ss_strata_targets
         where target_count > 0
     ),

@@ -1,17 +1,96 @@
-{#- sample_representativeness(sample, population, features, weight_column=none, bins=10, population_where=none): means, PSI and KS per feature (see _sampling__macros.yml). -#}
-{% macro sample_representativeness(sample, population, features, weight_column=none, bins=10, population_where=none) -%}
+{#- sample_representativeness(sample, population, features, weight_column=none, bins=10, population_where=none, cluster_column=none, alpha=0.001): means, rates with their design interval, PSI and KS with size-scaled thresholds per feature (see _sampling__macros.yml). -#}
+{% macro sample_representativeness(sample, population, features, weight_column=none, bins=10, population_where=none, cluster_column=none, alpha=0.001) -%}
     {%- set name = 'sample_representativeness' -%}
     {%- set features = warehouse_ml._sampling_check_columns(name, 'features', features, population) -%}
     {%- do warehouse_ml._sampling_check_whole_number(name, 'bins', bins, 2, maximum=100) -%}
-    {%- if weight_column is not none and weight_column is not string -%}
-        {{ exceptions.raise_compiler_error(name ~ ": argument `weight_column` must be a column name or none, got " ~ (weight_column | string) ~ ".") }}
+    {%- for argument, value in {'weight_column': weight_column, 'cluster_column': cluster_column}.items() -%}
+        {%- if value is not none and value is not string -%}
+            {{ exceptions.raise_compiler_error(name ~ ": argument `" ~ argument ~ "` must be a column name or none, got " ~ (value | string) ~ ".") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if alpha is boolean or alpha is not number or alpha <= 0 or alpha >= 1 -%}
+        {{ exceptions.raise_compiler_error(name ~ ": argument `alpha` must be a number in (0, 1), the chance that an honest sample fails a check of this call, got " ~ (alpha | string) ~ ". Pass e.g. alpha=0.001.") }}
     {%- endif -%}
-    {{ return(adapter.dispatch('sample_representativeness', 'warehouse_ml')(sample, population, features, weight_column, bins | int, population_where)) }}
+    {{ return(adapter.dispatch('sample_representativeness', 'warehouse_ml')(sample, population, features, weight_column, bins | int, population_where, cluster_column, alpha)) }}
 {%- endmacro %}
 
-{% macro default__sample_representativeness(sample, population, features, weight_column, bins, population_where) -%}
+{% macro default__sample_representativeness(sample, population, features, weight_column, bins, population_where, cluster_column=none, alpha=0.001) -%}
     {%- set edge_count = bins - 1 %}
+    {#- Three checks a feature (PSI, KS, the mean or rate), alpha shared among all of them. -#}
+    {%- set critical = warehouse_ml._sampling_critical_values(alpha, 3 * (features | length), bins) -%}
+    {%- set weight_expression = 'cast(' ~ weight_column ~ ' as double)' if weight_column else 'cast(1 as double)' -%}
+    {%- set cluster_expression = 'cast(' ~ cluster_column ~ ' as string)' if cluster_column else 'cast(null as string)' %}
+    {#- The design's effective sizes, for every feature: Kish's (sum w)^2 / sum of squared cluster weights in the
+        sample, (rows)^2 / sum of squared cluster rows in the population; a row without a cluster is its own. #}
     with
+
+    _sr_sample_units as (
+        select
+            {{ cluster_expression }} as cluster_key,
+            {{ weight_expression }} as sample_weight
+        from {{ sample }}
+    ),
+
+    _sr_sample_design as (
+        select
+            {{ warehouse_ml.exact_sum('unit_weight') }} as weight_sum,
+            {{ warehouse_ml.exact_sum('unit_weight * unit_weight') }} as unit_weight_squared_sum
+        from (
+            select {{ warehouse_ml.exact_sum('sample_weight') }} as unit_weight
+            from _sr_sample_units
+            where cluster_key is not null
+            group by cluster_key
+            union all
+            select sample_weight as unit_weight
+            from _sr_sample_units
+            where cluster_key is null
+        ) as sample_units
+    ),
+
+    _sr_population_design as (
+        select
+            cast(sum(unit_rows) as double) as population_unit_rows,
+            cast(sum(unit_rows * unit_rows) as double) as unit_rows_squared_sum
+        from (
+            {%- if cluster_column %}
+            select count(*) as unit_rows
+            from {{ population }}
+            where {{ cluster_column }} is not null{{ ' and (' ~ population_where ~ ')' if population_where }}
+            group by {{ cluster_column }}
+            union all
+            select cast(1 as bigint) as unit_rows
+            from {{ population }}
+            where {{ cluster_column }} is null{{ ' and (' ~ population_where ~ ')' if population_where }}
+            {%- else %}
+            select cast(1 as bigint) as unit_rows
+            from {{ population }}
+            {%- if population_where %}
+            where {{ population_where }}
+            {%- endif %}
+            {%- endif %}
+        ) as population_units
+    ),
+
+    _sr_design as (
+        select
+            {{ warehouse_ml.safe_rate('sample_design.weight_sum * sample_design.weight_sum', 'sample_design.unit_weight_squared_sum') }} as effective_sample_rows,
+            {{ warehouse_ml.safe_rate('population_design.population_unit_rows * population_design.population_unit_rows', 'population_design.unit_rows_squared_sum') }} as effective_population_rows
+        from _sr_sample_design as sample_design
+        cross join _sr_population_design as population_design
+    ),
+
+    {#- Chance variation of a share between a sample of n effective rows and the N it was drawn from scales with
+        1/n - 1/N (with the finite-population correction; 0 when the sample is the population). -#}
+    _sr_noise as (
+        select
+            effective_sample_rows,
+            effective_population_rows,
+            greatest(
+                coalesce(1 / nullif(effective_sample_rows, 0), 0) - coalesce(1 / nullif(effective_population_rows, 0), 0),
+                0
+            ) as share_variance_factor
+        from _sr_design
+    ),
     {% for feature in features %}
     {%- set i = loop.index %}
     {#- The population is read once per feature and reduced to its distinct values with their row counts:
@@ -35,22 +114,60 @@
         {{ warehouse_ml._sampling_quantile_edges('_sr_population_values_' ~ i, bins) }}
     ),
 
+    {#- Binary: every non-null population value is 0 or 1 (a boolean, a 0/1 label). -#}
+    _sr_population_mean_{{ i }} as (
+        select
+            {{ warehouse_ml.safe_rate(warehouse_ml.exact_decimal_sum('feature_value * value_rows'), 'sum(case when feature_value is not null then value_rows end)') }} as population_mean,
+            coalesce(sum(case when feature_value is not null then value_rows end), 0) > 0
+            and coalesce(sum(case when feature_value not in (0, 1) then value_rows end), 0) = 0 as is_binary
+        from _sr_population_values_{{ i }}
+    ),
+
     _sr_sample_{{ i }} as (
         select
             cast({{ feature }} as double) as feature_value,
-            {{ 'cast(' ~ weight_column ~ ' as double)' if weight_column else 'cast(1 as double)' }} as sample_weight
+            {{ weight_expression }} as sample_weight,
+            {{ cluster_expression }} as cluster_key
         from {{ sample }}
+    ),
+
+    {#- Design variance of the weighted mean (a rate, for a binary feature), by Taylor linearisation of the ratio
+        under Poisson sampling of the units (rows, or clusters): the sum over sampled units of
+        (1 - 1/w) x (sum of w (x - population mean))^2, over the squared weight of the non-null rows. -#}
+    _sr_sample_units_{{ i }} as (
+        select
+            max(sample_weight) as unit_weight,
+            {{ warehouse_ml.exact_sum('case when feature_value is not null then sample_weight * feature_value end') }} as weighted_value_sum,
+            {{ warehouse_ml.exact_sum('case when feature_value is not null then sample_weight end') }} as value_weight_sum
+        from _sr_sample_{{ i }}
+        where cluster_key is not null
+        group by cluster_key
+        union all
+        select
+            sample_weight as unit_weight,
+            case when feature_value is not null then sample_weight * feature_value end as weighted_value_sum,
+            case when feature_value is not null then sample_weight end as value_weight_sum
+        from _sr_sample_{{ i }}
+        where cluster_key is null
+    ),
+
+    _sr_mean_variance_{{ i }} as (
+        select
+            {{ warehouse_ml.exact_sum(
+                'greatest(1 - 1 / units.unit_weight, 0)'
+                ~ ' * (coalesce(units.weighted_value_sum, 0) - population.population_mean * coalesce(units.value_weight_sum, 0))'
+                ~ ' * (coalesce(units.weighted_value_sum, 0) - population.population_mean * coalesce(units.value_weight_sum, 0))'
+            ) }} as linearised_variance_sum
+        from _sr_sample_units_{{ i }} as units
+        cross join _sr_population_mean_{{ i }} as population
     ),
 
     _sr_population_bins_{{ i }} as (
         select
             bin,
-            sum(value_rows) as row_count,
-            {{ warehouse_ml.exact_decimal_sum('feature_value * value_rows') }} as value_sum,
-            sum(case when feature_value is not null then value_rows end) as value_count
+            sum(value_rows) as row_count
         from (
             select
-                values_.feature_value,
                 values_.value_rows,
                 {{ warehouse_ml._sampling_bin_expression(edge_count) }} as bin
             from _sr_population_values_{{ i }} as values_
@@ -82,8 +199,6 @@
             coalesce(population_bins.bin, sample_bins.bin) as bin,
             coalesce(population_bins.row_count, 0) as population_rows,
             coalesce(sample_bins.row_count, 0) as sample_rows,
-            population_bins.value_sum,
-            population_bins.value_count,
             sample_bins.weighted_value_sum,
             sample_bins.value_weight_sum,
             {{ warehouse_ml.safe_rate('coalesce(population_bins.row_count, 0)', 'sum(coalesce(population_bins.row_count, 0)) over ()') }} as population_share,
@@ -101,23 +216,54 @@
         from _sr_shares_{{ i }}
     ),
 
+    _sr_bin_figures_{{ i }} as (
+        select
+            cast(sum(population_rows) as bigint) as population_rows,
+            cast(sum(sample_rows) as bigint) as sample_rows,
+            {{ warehouse_ml.safe_rate('sum(weighted_value_sum)', 'sum(value_weight_sum)') }} as sample_mean,
+            {{ warehouse_ml.exact_sum('value_weight_sum') }} as sample_value_weight,
+            {#- PSI with shares floored at 1e-4 (psi_term, shared with distribution_drift), summed exactly. -#}
+            {{ warehouse_ml.exact_sum(warehouse_ml.psi_term('sample_share', 'population_share')) }} as psi,
+            max(abs(sample_cdf - population_cdf)) as ks_statistic,
+            greatest(count(case when population_rows > 0 then 1 end), 2) - 1 as degrees_of_freedom
+        from _sr_cumulative_{{ i }}
+    ),
+
     _sr_feature_{{ i }} as (
         select
             '{{ feature }}' as feature_name,
-            cast(sum(population_rows) as bigint) as population_rows,
-            cast(sum(sample_rows) as bigint) as sample_rows,
-            {{ warehouse_ml.safe_rate('sum(value_sum)', 'sum(value_count)') }} as population_mean,
-            {{ warehouse_ml.safe_rate('sum(weighted_value_sum)', 'sum(value_weight_sum)') }} as sample_mean,
-            {#- PSI with shares floored at 1e-4 (psi_term, shared with distribution_drift), summed exactly. -#}
-            {{ warehouse_ml.exact_sum(warehouse_ml.psi_term('sample_share', 'population_share')) }} as psi,
-            max(abs(sample_cdf - population_cdf)) as ks_statistic
-        from _sr_cumulative_{{ i }}
+            figures.population_rows,
+            figures.sample_rows,
+            population.population_mean,
+            figures.sample_mean,
+            figures.psi,
+            figures.ks_statistic,
+            population.is_binary,
+            sqrt(variance.linearised_variance_sum) / nullif(figures.sample_value_weight, 0) as mean_standard_error,
+            noise.effective_sample_rows,
+            noise.effective_population_rows,
+            case figures.degrees_of_freedom
+                {%- for df, quantile in critical.chi_square.items() %}
+                when {{ df }} then cast({{ '%.17g' | format(quantile) }} as double)
+                {%- endfor %}
+            end * noise.share_variance_factor as psi_threshold,
+            cast({{ '%.17g' | format(critical.ks_c) }} as double) * sqrt(noise.share_variance_factor) as ks_threshold
+        from _sr_bin_figures_{{ i }} as figures
+        cross join _sr_population_mean_{{ i }} as population
+        cross join _sr_mean_variance_{{ i }} as variance
+        cross join _sr_noise as noise
     ),
     {% endfor %}
 
     _sr_features as (
         {%- for feature in features %}
-        select * from _sr_feature_{{ loop.index }}
+        select
+            *,
+            {#- The interval an honest sample's rate falls in: population rate +- z standard errors of the design. -#}
+            case when is_binary then population_mean - cast({{ '%.17g' | format(critical.rate_z) }} as double) * mean_standard_error end as rate_interval_lower,
+            case when is_binary then population_mean + cast({{ '%.17g' | format(critical.rate_z) }} as double) * mean_standard_error end as rate_interval_upper,
+            cast({{ '%.17g' | format(critical.per_check_alpha) }} as double) as check_alpha
+        from _sr_feature_{{ loop.index }}
         {%- if not loop.last %}
         union all
         {%- endif %}

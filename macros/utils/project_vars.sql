@@ -38,7 +38,7 @@
         'ctr_training_negative_rate': ['number', fraction],
         'ctr_stratified_fraction': ['number', fraction],
         'ctr_stratified_min_per_stratum': ['whole_number', {'minimum': 0}],
-        'sampling_max_psi': ['number', {'lower': 0, 'lower_inclusive': false}],
+        'sampling_alpha': ['number', {'lower': 0, 'lower_inclusive': false, 'upper': 1, 'upper_inclusive': false}],
         'ml_random_state': ['whole_number', {'minimum': 0}],
         'ctr_scoring_window_days': ['whole_number', days],
         'ml_rollback_models': ['model_names', {}],

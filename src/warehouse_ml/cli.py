@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from warehouse_ml.generate.ads import NEW_CATEGORY_EFFECT, NEW_CATEGORY_SHARE
 from warehouse_ml.publish import BUILD_DB, PUBLISHED_DB
 
 # Schemas in the order the summary lists them (others follow alphabetically).
@@ -61,15 +62,46 @@ def _check_writable(out: Path) -> None:
     help="Launch the new product category (wearables, 2025-09-01) with its products, ads and "
     "sales; --no-new-category generates the same shop and ad platform without the launch.",
 )
+@click.option(
+    "--new-category-share",
+    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    default=NEW_CATEGORY_SHARE,
+    show_default=True,
+    help="The launched category's share of impressions at the end of the data; it ramps up "
+    "from the launch by a factor e every 14 days, so the history holds little of it: a "
+    "same-size random training sample starves it, the stratified one (a minimum per stratum) "
+    "does not.",
+)
+@click.option(
+    "--new-category-effect",
+    type=click.FloatRange(min=0),
+    default=NEW_CATEGORY_EFFECT,
+    show_default=True,
+    help="How differently the launched category clicks: a base lift and its own placement, "
+    "device and hour response, times this factor (0: like the old categories).",
+)
 @click.option("--force", is_flag=True, help="Regenerate even if the data set is up to date.")
-def generate(scale: float, seed: int, out: Path, new_category: bool, force: bool) -> None:
+def generate(
+    scale: float,
+    seed: int,
+    out: Path,
+    new_category: bool,
+    new_category_share: float,
+    new_category_effect: float,
+    force: bool,
+) -> None:
     """Generate the raw Parquet tables (docs/raw_data_contract.md)."""
     from tqdm import tqdm
 
     from warehouse_ml import generate as gen
 
     _check_writable(out)
-    if not force and gen.is_up_to_date(out, scale, seed, new_category):
+    launch = {
+        "new_category": new_category,
+        "new_category_share": new_category_share,
+        "new_category_effect": new_category_effect,
+    }
+    if not force and gen.is_up_to_date(out, scale, seed, **launch):
         click.echo(
             f"{out} is up to date (scale {scale:g}, seed {seed}, generator "
             f"{gen.GENERATOR_VERSION}); use --force to regenerate."
@@ -82,9 +114,7 @@ def generate(scale: float, seed: int, out: Path, new_category: bool, force: bool
                 bar.set_postfix_str(table)
                 bar.update(1)
 
-            manifest = gen.write_dataset(
-                out, scale, seed, on_chunk=on_chunk, new_category=new_category
-            )
+            manifest = gen.write_dataset(out, scale, seed, on_chunk=on_chunk, **launch)
     except OSError as exc:
         raise click.ClickException(f"could not write {out}: {exc}") from exc
     counts = ", ".join(f"{t} {n:,}" for t, n in manifest["row_counts"].items())

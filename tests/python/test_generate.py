@@ -22,6 +22,7 @@ from warehouse_ml.generate import (
     iter_chunks,
     write_dataset,
 )
+from warehouse_ml.generate import ads as ads_mod
 from warehouse_ml.generate import common as c
 from warehouse_ml.generate.shop import (
     expected_purchase_days,
@@ -149,7 +150,7 @@ def test_same_seed_identical_other_seed_differs(tmp_path: Path) -> None:
 # Digest of the default data set at scale 0.005, seed 11 (every table's columns, in order): the
 # --new-category knob must leave the default output unchanged bit for bit. A deliberate change of
 # the generator's output bumps GENERATOR_VERSION and this digest together.
-DEFAULT_DIGEST_0005_11 = "e7904e2339086a7bf069230ed40ffa00a56d24f88eb29240a28a56b57565f77a"
+DEFAULT_DIGEST_0005_11 = "66bb7b11ea087ac2aad3d407cb4aa1bfba0bf0d10ac8cdb3d9fb775a632cff14"
 
 
 def _digest(new_category: bool = True) -> str:
@@ -181,6 +182,90 @@ def test_no_new_category_has_no_new_category_rows(tmp_path: Path) -> None:
     assert manifest["new_category"] is False
     assert is_up_to_date(out, 0.005, 11, new_category=False)
     assert not is_up_to_date(out, 0.005, 11)
+
+
+def test_launch_share_and_effect_knobs(tmp_path: Path) -> None:
+    """--new-category-share sets the new ads' share of the budget; --new-category-effect scales how
+    differently they click (0: like the old categories), by placement, device and hour."""
+    ads = ads_mod.make_ads(11, 1.0, share=0.2, effect=0.5)
+    is_new = ads.category == len(c.CATEGORIES) - 1
+    assert ads.budget[is_new].sum() / ads.budget.sum() == pytest.approx(0.2, rel=1e-12)
+    new_ad, old_ad = int(np.flatnonzero(is_new)[0]), int(np.flatnonzero(~is_new)[0])
+    after = np.array([c.NEW_CATEGORY_LAUNCH + c.US_PER_DAY] * 2)
+
+    def logit(effect: float, ad: int, placement: int, device: int, hour: int) -> float:
+        launched = ads_mod.Ads(**{**ads.__dict__, "new_category_effect": effect})
+        args = [np.array([ad] * 2), np.array([placement, 0]), np.array([device, 0])]
+        return float(
+            ads_mod.click_logit(launched, *args, np.array([hour, 0]), np.full(2, 0.3), after)[0]
+            - ads.quality[ad]
+        )
+
+    search, stories = ads_mod.PLACEMENTS.index("search"), ads_mod.PLACEMENTS.index("stories")
+    for ad in (new_ad, old_ad):
+        assert logit(0.0, ad, search, 0, 12) == pytest.approx(logit(0.0, old_ad, search, 0, 12))
+    # The old categories click much better from search than from stories; the new one less so.
+    own = ads_mod.NEW_CATEGORY_PLACEMENT_EFFECT
+    old_gap = logit(1.0, old_ad, search, 0, 12) - logit(1.0, old_ad, stories, 0, 12)
+    new_gap = logit(1.0, new_ad, search, 0, 12) - logit(1.0, new_ad, stories, 0, 12)
+    assert (
+        old_gap - new_gap == pytest.approx(own[stories] - own[search])
+        and own[stories] > own[search]
+    )
+    mobile = ads_mod.DEVICES.index("mobile")
+    assert logit(2.0, new_ad, stories, mobile, 8) - logit(0.0, new_ad, stories, mobile, 8) == (
+        pytest.approx(
+            2
+            * (
+                ads_mod.NEW_CATEGORY_CTR_EFFECT
+                + own[stories]
+                + ads_mod.NEW_CATEGORY_DEVICE_EFFECT[mobile]
+                + ads_mod.NEW_CATEGORY_HOUR_EFFECT[8]
+            )
+        )
+    )
+    out = tmp_path / "launch"
+    manifest = write_dataset(
+        out, scale=0.005, seed=11, new_category_share=0.2, new_category_effect=0.5
+    )
+    assert (manifest["new_category_share"], manifest["new_category_effect"]) == (0.2, 0.5)
+    assert is_up_to_date(out, 0.005, 11, new_category_share=0.2, new_category_effect=0.5)
+    assert not is_up_to_date(out, 0.005, 11)
+    assert not is_up_to_date(out, 0.005, 11, new_category_share=0.2)
+
+
+@pytest.mark.parametrize(
+    ("share", "effect", "message"),
+    [
+        (0.0, 1.0, "new_category_share must be in (0, 1)"),
+        (1.0, 1.0, "new_category_share must be in (0, 1)"),
+        (0.1, -1.0, "new_category_effect must be >= 0"),
+        (0.1, float("nan"), "new_category_effect must be >= 0"),
+    ],
+)
+def test_launch_knobs_reject_bad_values(
+    tmp_path: Path, share: float, effect: float, message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        write_dataset(
+            tmp_path / "bad", 0.005, 11, new_category_share=share, new_category_effect=effect
+        )
+    assert not (tmp_path / "bad").exists()
+
+
+def test_generate_cli_documents_the_launch_knobs(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from warehouse_ml.cli import main
+
+    runner = CliRunner()
+    help_text = " ".join(runner.invoke(main, ["generate", "--help"]).output.split())
+    assert f"[default: {ads_mod.NEW_CATEGORY_SHARE}; 0<x<1]" in help_text
+    assert f"[default: {ads_mod.NEW_CATEGORY_EFFECT}; x>=0]" in help_text
+    bad = runner.invoke(
+        main, ["generate", "--out", str(tmp_path / "x"), "--new-category-share", "1"]
+    )
+    assert bad.exit_code == 2 and "--new-category-share" in bad.output
 
 
 def test_row_counts_linear_in_scale(tmp_path: Path, small_raw_dir: Path) -> None:
@@ -262,7 +347,7 @@ def test_no_new_category_before_launch(con: duckdb.DuckDBPyConnection) -> None:
             from impressions i inner join ads a using (ad_id)
             where a.product_category = 'wearables'""",
     )
-    assert shown_early == 0 and shown_after > 1000
+    assert shown_early == 0 and shown_after > 100  # the ramp: about 340 at scale 0.02
     assert (
         _one(
             con,
@@ -411,8 +496,18 @@ def test_ctr_signals(con: duckdb.DuckDBPyConnection) -> None:
     others = [(n, ctr) for category, (n, ctr) in after.items() if category != "wearables"]
     others_ctr = sum(n * ctr for n, ctr in others) / sum(n for n, _ in others)
     assert after["wearables"][1] > 1.25 * others_ctr
-    share = after["wearables"][0] / sum(n for n, _ in after.values())
-    assert 0.1 < share < 0.5
+    # The launch ramps up to ads.NEW_CATEGORY_SHARE of the traffic at the end of the data, by a
+    # factor e every NEW_CATEGORY_RAMP_DAYS: December gets about 40% of that share on average,
+    # November e^(30 / 14) ~ 8x less.
+    monthly = dict(
+        con.execute(
+            """select month(i.impressed_at), avg((a.product_category = 'wearables')::int)
+            from impressions i inner join ads a using (ad_id)
+            where i.impressed_at >= '2025-11-01' group by all"""
+        ).fetchall()
+    )
+    assert monthly[12] == pytest.approx(0.4 * ads_mod.NEW_CATEGORY_SHARE, rel=0.5)
+    assert monthly[12] > 4 * monthly[11]
 
 
 CHURN = """

@@ -7,8 +7,10 @@ is then run with the duckdb client at chosen thread counts and physical row orde
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -105,12 +107,63 @@ def write_representativeness_models(models: Path) -> None:
         "            population: ref('representativeness_population')\n"
         "            features: [x, grp]\n"
         "            weight_column: sample_weight\n"
-        "            max_psi: 0.1\n"
+        "            alpha: 0.001\n"
+    )
+    # Churn-like rows: 4000 customers x 6 observation rows; 30% of customers are churn-prone (half
+    # their rows churned), the rest churn on 2% of rows: a population churn rate of about 16%.
+    (models / "churn_population.sql").write_text(
+        "select customer_id * 6 + month as row_id, customer_id, month, "
+        "case when customer_id % 10 < 3 then (customer_id + month) % 2 = 0 "
+        "else (customer_id * 7 + month) % 50 = 0 end as is_churned, "
+        "cast((customer_id * 7919 + month * 104729) % 1000 as double) as x "
+        "from range(4000) as customers(customer_id) cross join range(6) as months(month)"
+    )
+    (models / "honest_cluster_sample.sql").write_text(
+        "{{ cluster_sample(ref('churn_population'), 'customer_id', 0.27, seed=3, "
+        "mode='portable') }}"
+    )
+    # The issue's label shift: a 30% customer sample that lost 40% of its churned customers' rows.
+    (models / "label_shifted_sample.sql").write_text(
+        "with sampled as ("
+        "{{ cluster_sample(ref('churn_population'), 'customer_id', 0.3, seed=3, mode='portable') }}"
+        "), churned_customers as (select distinct customer_id from sampled where is_churned) "
+        "select * from sampled "
+        "where customer_id not in (select customer_id from churned_customers) "
+        "or (row_id * 7919) % 10 >= 4"
+    )
+    # CTR-like rows, about 3% clicked; negatives kept at 10%, weighted 1 / 0.1.
+    (models / "click_population.sql").write_text(
+        "select id as impression_id, (id * 7919) % 1000 < 30 as is_clicked, id % 24 as hour "
+        "from range(60000) as ids(id)"
+    )
+    (models / "negative_downsampled_sample.sql").write_text(
+        "{{ negative_downsample(ref('click_population'), 'is_clicked', 0.1, ['impression_id'], "
+        "seed=5, mode='portable') }}"
+    )
+    churn_test = (
+        "      - sample_is_representative:\n"
+        "          arguments:\n"
+        "            population: ref('churn_population')\n"
+        "            features: [is_churned, x]\n"
+        "            weight_column: sample_weight\n"
+        "            cluster_column: customer_id\n"
+        "            alpha: 0.001\n"
+    )
+    click_test = (
+        "      - sample_is_representative:\n"
+        "          arguments:\n"
+        "            population: ref('click_population')\n"
+        "            features: [is_clicked, hour]\n"
+        "            weight_column: sample_weight\n"
+        "            alpha: 0.001\n"
     )
     (models / "_models.yml").write_text(
         "version: 2\nmodels:\n"
         f"  - name: fair_sample\n    data_tests:\n{test}"
         f"  - name: biased_sample\n    data_tests:\n{test}"
+        f"  - name: honest_cluster_sample\n    data_tests:\n{churn_test}"
+        f"  - name: label_shifted_sample\n    data_tests:\n{churn_test}"
+        f"  - name: negative_downsampled_sample\n    data_tests:\n{click_test}"
     )
 
 
@@ -340,16 +393,16 @@ def test_weighted_totals_estimate_population_totals(project: DbtProject, macro_c
     assert abs(estimate - total) / total < 0.05
 
 
-def test_stratum_below_minimum_fails_at_run_time(project: DbtProject) -> None:
-    sql = sample_sql(
+@pytest.mark.parametrize("exact", ["false", "true"])
+def test_stratum_below_minimum_is_taken_whole(project: DbtProject, exact: str) -> None:
+    """A stratum smaller than min_per_stratum is all in the sample, at probability and weight 1."""
+    counts = stratum_counts(
         project,
         "{{ stratified_sample('source_rows', 'stratum', 'id', 1, fraction=0.1, "
-        "min_per_stratum=5000) }}",
+        f"min_per_stratum=5000, exact={exact}, mode='portable') }}}}",
     )
-    with pytest.raises(
-        duckdb.Error, match="stratum new has 3000 rows, fewer than min_per_stratum=5000"
-    ):
-        run_ids(project, sql)
+    assert counts["new"] == (3000, 1.0)
+    assert counts["small"][1] == pytest.approx(0.1)
 
 
 POPULATION = (
@@ -441,6 +494,94 @@ def test_sample_is_representative_fails_a_drifted_sample(project: DbtProject) ->
     assert statuses[biased[0]] == "fail"
     # The failing rows name the drifted feature: x lost its top 40 percent.
     assert any("Got 1 result" in message for message in project.messages)
+
+
+def test_sample_is_representative_sees_a_label_shift(project: DbtProject) -> None:
+    """Dropping 40% of churned customers' rows fails on the rate; honest designed samples pass.
+
+    The shifted sample's PSI on the label stays far below the old fixed 0.1 rule (the issue's miss);
+    the design interval of the cluster sample's rate catches it. A negative-downsampled sample has a
+    kept-row click rate about 10x the population's by design: its weighted rate passes.
+    """
+    result = project.invoke(
+        "build", "--select", "churn_population+", "click_population+", "--threads", "1"
+    )
+    statuses = {item.node.name: str(item.status) for item in result.result.results}
+    log = "\n".join(project.messages)
+
+    def status(model: str) -> str:
+        (name,) = [
+            name for name in statuses if name.startswith(f"sample_is_representative_{model}")
+        ]
+        return statuses[name]
+
+    assert status("honest_cluster_sample") == "pass", log
+    assert status("negative_downsampled_sample") == "pass", log
+    assert status("label_shifted_sample") == "fail", log
+    with duckdb.connect(str(project.dbt_database)) as con:  # dbt holds it open, read-write
+        population_rate, honest_rows = con.sql(
+            "select avg(is_churned::int), (select count(*) from honest_cluster_sample) "
+            "from churn_population"
+        ).fetchall()[0]
+        shifted_rate, shifted_rows = con.sql(
+            "select sum(is_churned::int * sample_weight) / sum(sample_weight), count(*) "
+            "from label_shifted_sample"
+        ).fetchall()[0]
+        kept_click_rate, weighted_click_rate, click_rate = con.sql(
+            "select avg(is_clicked::int), "
+            "sum(is_clicked::int * sample_weight) / sum(sample_weight), "
+            "(select avg(is_clicked::int) from click_population) from negative_downsampled_sample"
+        ).fetchall()[0]
+    # The same size, a large label shift, and a PSI the old 0.1 rule passed.
+    assert abs(honest_rows - shifted_rows) / shifted_rows < 0.05, (honest_rows, shifted_rows)
+    assert population_rate == pytest.approx(0.164, abs=0.005)
+    assert shifted_rate < population_rate - 0.03, (shifted_rate, population_rate)
+    psi = sum(
+        (a - b) * math.log(a / b)
+        for a, b in ((shifted_rate, population_rate), (1 - shifted_rate, 1 - population_rate))
+    )
+    assert psi < 0.1 / 3, psi
+    assert kept_click_rate > 5 * click_rate
+    assert weighted_click_rate == pytest.approx(click_rate, rel=0.1)
+    # One failing row, for the label; its message names model, column, both rates and the interval.
+    match = re.search(
+        r"sample_is_representative: model label_shifted_sample, column is_churned: sample rate "
+        r"([0-9.]+) \(design-weighted\) outside the interval \[([0-9.]+), ([0-9.]+)\] around the "
+        r"population rate ([0-9.]+)",
+        log,
+    )
+    assert match, log
+    sample, lower, upper, population = (float(value) for value in match.groups())
+    assert sample == pytest.approx(shifted_rate, abs=5e-5)
+    assert population == pytest.approx(population_rate, abs=5e-5)
+    assert lower < population < upper and not lower <= sample <= upper
+    assert "column x:" not in log.split("label_shifted_sample")[-1].split("\n")[0]
+
+
+def test_critical_values_match_scipy(project: DbtProject) -> None:
+    """The compile-time normal, KS and chi-square critical values (Jinja) against scipy."""
+    stats = pytest.importorskip("scipy.stats")
+    code = project.compile(
+        "{{ tojson(warehouse_ml._sampling_critical_values(0.001, 12, 9)) }}"
+        " {{ warehouse_ml._sampling_ln(1e-7) }}"
+        " {{ warehouse_ml._sampling_normal_upper_quantile(0.3) }}"
+    )
+    values, ln_value, z_central = code.rsplit(" ", 2)
+    critical = json.loads(values)
+    per_check = 0.001 / 12
+    assert critical["per_check_alpha"] == pytest.approx(per_check, rel=1e-15)
+    assert float(ln_value) == pytest.approx(math.log(1e-7), rel=1e-13)
+    assert float(z_central) == pytest.approx(stats.norm.isf(0.3), rel=1e-8)
+    assert critical["rate_z"] == pytest.approx(stats.norm.isf(per_check / 2), rel=1e-8)
+    assert critical["ks_c"] == pytest.approx(math.sqrt(-math.log(per_check / 2) / 2), rel=1e-12)
+    for df in (1, 2):
+        assert critical["chi_square"][str(df)] == pytest.approx(
+            stats.chi2.isf(per_check, df), rel=1e-8
+        )
+    for df in range(3, 10):
+        # Wilson-Hilferty: above the exact quantile (conservative), by < 4% this far in the tail.
+        excess = critical["chi_square"][str(df)] / stats.chi2.isf(per_check, df) - 1
+        assert 0 < excess < 0.04, (df, excess)
 
 
 @pytest.mark.spark

@@ -51,7 +51,7 @@ BAD_VARS: list[tuple[str, Any, str]] = [
     # Fractions and thresholds out of range.
     ("churn_training_holdout_fraction", 1.5, "a number in [0, 1), got 1.5."),
     ("churn_training_customer_fraction", 0, "a number in (0, 1], got 0."),
-    ("sampling_max_psi", 0, "a number > 0, got 0."),
+    ("sampling_alpha", 0, "a number in (0, 1), got 0."),
     ("staging_max_amount", float("nan"), "a number > 0 or null, got nan."),
     ("staging_max_rejected_share", 1.5, "a number in [0, 1], got 1.5."),
     ("ctr_stratified_fraction", True, "a number in (0, 1], got True."),

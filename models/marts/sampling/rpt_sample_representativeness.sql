@@ -9,11 +9,11 @@
     {'name': 'trn_churn__cluster_sample', 'population': ref('fct_customer_churn_features'),
      'population_where': 'is_label_complete and observation_date < '
         ~ churn_out_of_time_date(ref('fct_customer_churn_features')),
-     'features': churn_features, 'strata': ['segment']},
+     'features': churn_features, 'strata': ['segment'], 'cluster_column': 'customer_id'},
     {'name': 'trn_ctr__recent_sample', 'population': 'ctr_recent_population',
-     'population_where': none, 'features': ctr_features, 'strata': ['is_clicked']},
+     'population_where': none, 'features': ctr_features, 'strata': ['is_clicked'], 'cluster_column': none},
     {'name': 'trn_ctr__stratified_sample', 'population': ref('fct_impression_features'),
-     'population_where': none, 'features': ctr_features, 'strata': ['product_category', 'placement']},
+     'population_where': none, 'features': ctr_features, 'strata': ['product_category', 'placement'], 'cluster_column': none},
 ] -%}
 
 -- sqlfluff:max_parse_nodes:400000
@@ -26,7 +26,8 @@ ctr_recent_population as (
     {{ training_set.name }}_features as (
         {{ sample_representativeness(
             ref(training_set.name), training_set.population, training_set.features, weight_column='sample_weight',
-            population_where=training_set.population_where,
+            population_where=training_set.population_where, cluster_column=training_set.cluster_column,
+            alpha=checked_var('sampling_alpha'),
         ) }}
     ),
 
@@ -49,7 +50,14 @@ checks as (
             population_mean,
             sample_mean,
             psi,
-            ks_statistic
+            ks_statistic,
+            is_binary,
+            mean_standard_error,
+            rate_interval_lower,
+            rate_interval_upper,
+            effective_sample_rows,
+            psi_threshold,
+            ks_threshold
         from {{ training_set.name }}_features
 
         union all
@@ -64,7 +72,14 @@ checks as (
             cast(null as double) as population_mean,
             cast(null as double) as sample_mean,
             cast(null as double) as psi,
-            cast(null as double) as ks_statistic
+            cast(null as double) as ks_statistic,
+            cast(null as boolean) as is_binary,
+            cast(null as double) as mean_standard_error,
+            cast(null as double) as rate_interval_lower,
+            cast(null as double) as rate_interval_upper,
+            cast(null as double) as effective_sample_rows,
+            cast(null as double) as psi_threshold,
+            cast(null as double) as ks_threshold
         from {{ training_set.name }}_strata
         {%- if not loop.last %}
 

@@ -2,7 +2,10 @@
 
 The click probability is a logistic function of the ad's quality, the placement, the device,
 the hour of day and the viewer's interest in the ad's category. After the launch of the new
-category its ads are shown (with extra budget) and click better than the rest.
+category its ads take a growing share of the traffic (``NEW_CATEGORY_SHARE`` at the end of the
+data, ``--new-category-share``) and click differently from the rest (``NEW_CATEGORY_EFFECT``,
+``--new-category-effect``): a higher base rate and their own response to placement, device and
+hour, so a model fitted mostly on the old categories mispredicts them.
 """
 
 from __future__ import annotations
@@ -35,9 +38,26 @@ HOUR_EFFECT = 0.25 * np.cos((_HOURS - 21) / 24.0 * 2.0 * np.pi)
 BASE_LOGIT = -4.6
 AD_QUALITY_SD = 0.45
 INTEREST_EFFECT = 2.2  # multiplies (interest - 1 / n_categories) * n_categories ** 0.5
-NEW_CATEGORY_CTR_EFFECT = 0.6
-NEW_CATEGORY_BUDGET = 2.5
-NEW_CATEGORY_AD_SHARE = 0.15
+NEW_CATEGORY_AD_SHARE = 0.15  # share of the ads that promote the new category
+# The launch knobs (CLI `warehouse-ml generate --new-category-share / --new-category-effect`).
+NEW_CATEGORY_SHARE = 0.05
+"""Default share of the impressions the new category's ads get at the end of the data. A launch
+ramps up: its share grows by a factor e every ``NEW_CATEGORY_RAMP_DAYS`` days up to then, so the
+whole history holds about that many days' worth of it. At scale 1 that is about 1,150 impressions
+on the last day (the evaluation day) and 16,000 before it: a 5% random training sample holds some
+800 of them, the demo's stratified sample (category x placement, 5% and at least 500 rows a
+stratum) 2,500, and the evaluation day still has enough of them to measure."""
+NEW_CATEGORY_RAMP_DAYS = 14.0
+NEW_CATEGORY_EFFECT = 1.0
+"""Default strength of the new category's own click behaviour: its logit differs from an old
+category's by ``effect`` x (``NEW_CATEGORY_CTR_EFFECT`` + its placement, device and hour terms);
+0 makes it click like the old categories."""
+NEW_CATEGORY_CTR_EFFECT = 1.0  # base lift of the click logit at effect 1
+# Its own response at effect 1, added to the shared effects: wearables click better on visual
+# placements (stories, video), on mobile and in the morning, worse from search and desktop.
+NEW_CATEGORY_PLACEMENT_EFFECT = np.array([0.1, -0.4, 0.0, 0.3, 0.35])
+NEW_CATEGORY_DEVICE_EFFECT = np.array([0.1, -0.2, 0.0])
+NEW_CATEGORY_HOUR_EFFECT = 0.15 * np.cos((_HOURS - 8) / 24.0 * 2.0 * np.pi)
 USER_DEVICE_LOYALTY = 0.85
 
 
@@ -56,6 +76,11 @@ class Ads:
         Additive effect on the click logit.
     budget : numpy.ndarray
         Relative share of impressions.
+    new_category_effect : float
+        Strength of the new category's own click behaviour (see ``NEW_CATEGORY_EFFECT``).
+
+    The new category's ads hold ``share`` of the budget; an impression drawn for one of them at
+    time t is kept with probability ``new_category_ramp(t)`` and otherwise goes to an old ad.
     """
 
     ad_id: np.ndarray
@@ -64,6 +89,7 @@ class Ads:
     created_at: np.ndarray
     quality: np.ndarray
     budget: np.ndarray
+    new_category_effect: float = NEW_CATEGORY_EFFECT
 
 
 @dataclass(frozen=True)
@@ -85,23 +111,46 @@ class Users:
     interest: np.ndarray
 
 
-def make_ads(seed: int, scale: float, new_category: bool = True) -> Ads:
+def check_launch(share: float, effect: float) -> None:
+    """Raise ``ValueError`` unless ``share`` is in (0, 1) and ``effect`` is a number >= 0."""
+    if not 0 < share < 1:
+        raise ValueError(
+            f"new_category_share must be in (0, 1) (a share of impressions), got {share}"
+        )
+    if not effect >= 0:
+        raise ValueError(f"new_category_effect must be >= 0 (0: no own behaviour), got {effect}")
+
+
+def make_ads(
+    seed: int,
+    scale: float,
+    new_category: bool = True,
+    share: float = NEW_CATEGORY_SHARE,
+    effect: float = NEW_CATEGORY_EFFECT,
+) -> Ads:
     """Generate ``common.n_ads_for(scale)`` ads grouped into campaigns.
 
-    About 15% promote the new category; they are created on or after its launch. The others
-    are mostly created before impressions start (at least one of them always is).
+    About 15% promote the new category; they are created on or after its launch and hold
+    ``share`` of the total budget (their share of impressions at the end of the data; before,
+    the ramp ``new_category_ramp`` thins them). The others are mostly created before impressions
+    start (at least one of them always is).
 
     Parameters
     ----------
     seed : int
     scale : float
     new_category : bool, default True
-        False: no launch; no ad promotes the new category.
+        False: no launch; no ad promotes the new category (``share`` and ``effect`` unused).
+    share : float, default NEW_CATEGORY_SHARE
+        The new category's share of the ad budget, in (0, 1): of impressions at the end of the data.
+    effect : float, default NEW_CATEGORY_EFFECT
+        Strength of its own click behaviour (>= 0).
 
     Returns
     -------
     Ads
     """
+    check_launch(share, effect)
     rng = c.rng_for(seed, "ads")
     n = c.n_ads_for(scale)
     n_new = max(4, round(n * NEW_CATEGORY_AD_SHARE)) if new_category else 0
@@ -127,7 +176,10 @@ def make_ads(seed: int, scale: float, new_category: bool = True) -> Ads:
     new_campaign[1:] = (category[1:] != category[:-1]) | (rng.random(n - 1) < 0.3)
     campaign_id = 1000 + np.cumsum(new_campaign)
     budget = rng.lognormal(0.0, 0.7, n)
-    budget[category == old_categories] *= NEW_CATEGORY_BUDGET
+    is_new = category == old_categories
+    if n_new:
+        # Scale the new ads' budgets so that they hold `share` of the total.
+        budget[is_new] *= share / (1.0 - share) * budget[~is_new].sum() / budget[is_new].sum()
     return Ads(
         ad_id=np.arange(1, n + 1, dtype=np.int64),
         campaign_id=campaign_id.astype(np.int64),
@@ -135,7 +187,14 @@ def make_ads(seed: int, scale: float, new_category: bool = True) -> Ads:
         created_at=created_at.astype(np.int64),
         quality=rng.normal(0.0, AD_QUALITY_SD, n),
         budget=budget,
+        new_category_effect=float(effect),
     )
+
+
+def new_category_ramp(at: np.ndarray) -> np.ndarray:
+    """The new category's traffic at ``at`` relative to the end: exp(-days to the end / ramp)."""
+    days_to_end = (c.IMPRESSIONS_END - at) / c.US_PER_DAY
+    return np.exp(-np.maximum(days_to_end, 0.0) / NEW_CATEGORY_RAMP_DAYS)
 
 
 def n_users_for(scale: float) -> int:
@@ -198,6 +257,12 @@ def click_logit(
     """
     k = len(c.CATEGORIES)
     is_new = (ads.category[ad] == k - 1) & (at >= c.NEW_CATEGORY_LAUNCH)
+    own_behaviour = (
+        NEW_CATEGORY_CTR_EFFECT
+        + NEW_CATEGORY_PLACEMENT_EFFECT[placement]
+        + NEW_CATEGORY_DEVICE_EFFECT[device]
+        + NEW_CATEGORY_HOUR_EFFECT[hour]
+    )
     return (
         BASE_LOGIT
         + ads.quality[ad]
@@ -205,7 +270,7 @@ def click_logit(
         + DEVICE_EFFECT[device]
         + HOUR_EFFECT[hour]
         + INTEREST_EFFECT * (interest - 1.0 / k) * np.sqrt(k)
-        + NEW_CATEGORY_CTR_EFFECT * is_new
+        + ads.new_category_effect * own_behaviour * is_new
     )
 
 
@@ -260,6 +325,12 @@ def impressions_chunk(
     )
     placement = rng.choice(len(PLACEMENTS), size=size, p=PLACEMENT_SHARE)
     ad = c.sample_available(rng, ads.budget, ads.created_at, at)
+    is_new = ads.category == len(c.CATEGORIES) - 1
+    if is_new.any():
+        # The launch ramps up: thin the new category's impressions, giving the rest to old ads.
+        thinned = np.flatnonzero(is_new[ad] & (rng.random(size) >= new_category_ramp(at)))
+        old_budget = np.where(is_new, 0.0, ads.budget)
+        ad[thinned] = c.sample_available(rng, old_budget, ads.created_at, at[thinned])
     interest = users.interest[user, ads.category[ad]]
     probability = 1.0 / (1.0 + np.exp(-click_logit(ads, ad, placement, device, hour, interest, at)))
     impression_id = np.arange(first_id, first_id + size, dtype=np.int64)

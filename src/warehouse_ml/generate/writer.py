@@ -138,15 +138,31 @@ def read_manifest(out: Path) -> dict | None:
         return None
 
 
-def is_up_to_date(out: Path, scale: float, seed: int, new_category: bool = True) -> bool:
+def _launch_entries(new_category: bool, share: float, effect: float) -> dict:
+    """The manifest's launch entries: ``new_category: false``, or the launch's share and effect."""
+    if not new_category:
+        return {"new_category": False}
+    return {"new_category_share": share, "new_category_effect": effect}
+
+
+def is_up_to_date(
+    out: Path,
+    scale: float,
+    seed: int,
+    new_category: bool = True,
+    new_category_share: float = ads_mod.NEW_CATEGORY_SHARE,
+    new_category_effect: float = ads_mod.NEW_CATEGORY_EFFECT,
+) -> bool:
     """True if ``out`` holds a complete data set of this scale, seed, launch and generator."""
     manifest = read_manifest(out)
+    launch = _launch_entries(new_category, new_category_share, new_category_effect)
     return (
         manifest is not None
         and manifest.get("generator_version") == c.GENERATOR_VERSION
         and manifest.get("seed") == seed
         and manifest.get("scale") == scale
         and manifest.get("new_category", True) == new_category
+        and all(manifest.get(key) == value for key, value in launch.items())
         and all((Path(out) / t).is_dir() for t in TABLES)
     )
 
@@ -175,7 +191,11 @@ def plan(scale: float) -> dict[str, int]:
 
 
 def iter_chunks(
-    seed: int, scale: float, new_category: bool = True
+    seed: int,
+    scale: float,
+    new_category: bool = True,
+    new_category_share: float = ads_mod.NEW_CATEGORY_SHARE,
+    new_category_effect: float = ads_mod.NEW_CATEGORY_EFFECT,
 ) -> Iterator[tuple[str, pa.Table]]:
     """Yield ``(table, arrow chunk)`` pairs of the whole data set, in a fixed order.
 
@@ -185,11 +205,16 @@ def iter_chunks(
     scale : float
     new_category : bool, default True
         False: the new category is never launched (no products, ads or sales of it).
+    new_category_share : float, default ads.NEW_CATEGORY_SHARE
+        The new category's share of impressions at the end of the data (it ramps up to it).
+    new_category_effect : float, default ads.NEW_CATEGORY_EFFECT
+        Strength of its own click behaviour (0: clicks like the old categories).
 
     Yields
     ------
     tuple of (str, pyarrow.Table)
     """
+    ads_mod.check_launch(new_category_share, new_category_effect)
     products = shop.make_products(seed, new_category)
     yield (
         "products",
@@ -226,7 +251,7 @@ def iter_chunks(
         yield "transactions", to_table("transactions", columns)
     del customers
 
-    ads = ads_mod.make_ads(seed, scale, new_category)
+    ads = ads_mod.make_ads(seed, scale, new_category, new_category_share, new_category_effect)
     yield (
         "ads",
         to_table(
@@ -254,6 +279,8 @@ def write_dataset(
     seed: int,
     on_chunk: Callable[[str], None] | None = None,
     new_category: bool = True,
+    new_category_share: float = ads_mod.NEW_CATEGORY_SHARE,
+    new_category_effect: float = ads_mod.NEW_CATEGORY_EFFECT,
 ) -> dict:
     """Generate the data set into ``out`` and write the manifest last.
 
@@ -271,6 +298,9 @@ def write_dataset(
     new_category : bool, default True
         False: no launch of the new category (``common.NEW_CATEGORY``); the manifest records it
         as ``"new_category": false``.
+    new_category_share, new_category_effect : float
+        The launch's final share of impressions and the strength of its own click behaviour (see
+        ``ads.NEW_CATEGORY_SHARE`` and ``ads.NEW_CATEGORY_EFFECT``); recorded in the manifest.
 
     Returns
     -------
@@ -279,6 +309,7 @@ def write_dataset(
     """
     if not scale > 0:
         raise ValueError(f"scale must be > 0, got {scale}")
+    ads_mod.check_launch(new_category_share, new_category_effect)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     clear(out)
@@ -286,7 +317,8 @@ def write_dataset(
         (out / table).mkdir()
     counts = dict.fromkeys(TABLES, 0)
     parts = dict.fromkeys(TABLES, 0)
-    for table, arrow in iter_chunks(seed, scale, new_category):
+    chunks = iter_chunks(seed, scale, new_category, new_category_share, new_category_effect)
+    for table, arrow in chunks:
         path = out / table / f"part-{parts[table]:05d}.parquet"
         pq.write_table(arrow, path, compression="zstd", row_group_size=1_000_000)
         parts[table] += 1
@@ -297,7 +329,7 @@ def write_dataset(
         "generator_version": c.GENERATOR_VERSION,
         "scale": scale,
         "seed": seed,
-        **({} if new_category else {"new_category": False}),
+        **_launch_entries(new_category, new_category_share, new_category_effect),
         "row_counts": counts,
         "files": parts,
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
