@@ -556,9 +556,7 @@ def experiment_sampling(
         raise click.ClickException(str(exc)) from exc
     for check in results["acceptance"]:
         click.echo(f"{'holds' if check['holds'] else 'DOES NOT HOLD'}: {check['claim']}")
-    click.echo(
-        f"wrote {out / 'sampling_validity.json'} and .md in {results['total_seconds']:.0f}s"
-    )
+    click.echo(f"wrote {out / 'sampling_validity.json'} and .md in {results['total_seconds']:.0f}s")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The churn ceiling: the generator's own probability that a customer makes no purchase in the horizon.
+"""The churn ceiling: the generator's own probability of no purchase in the label horizon.
 
 The raw data's customers are regenerated from the manifest's seed and scale
 (:func:`warehouse_ml.generate.shop.make_customers`, deterministic), so every latent the
@@ -41,9 +41,10 @@ def _decline_integral(a: np.ndarray, b: np.ndarray, churn: np.ndarray, decline: 
     lo = np.maximum(a, decline_start)
     sloped_span = np.clip(b - lo, 0.0, None)
     slope = (1.0 - shop.DECLINE_FLOOR) / decline
-    sloped = shop.DECLINE_FLOOR * sloped_span + slope * (
-        (churn - lo) ** 2 - (churn - (lo + sloped_span)) ** 2
-    ) / 2.0
+    sloped = (
+        shop.DECLINE_FLOOR * sloped_span
+        + slope * ((churn - lo) ** 2 - (churn - (lo + sloped_span)) ** 2) / 2.0
+    )
     return np.where(span > 0, flat + np.where(sloped_span > 0, sloped, 0.0), 0.0)
 
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from warehouse_ml.errors import WarehouseMLError
 
@@ -29,6 +31,29 @@ _MARKER = re.compile(r"^--@@ (\S+)\s*$", re.MULTILINE)
 
 class ExperimentInputError(WarehouseMLError):
     """The experiment cannot run on what it was given (a database, a table, a fraction)."""
+
+
+class Raw:
+    """A Jinja expression passed as is to :func:`call` (e.g. a graph lookup)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, Raw):
+        return value.text
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value)  # strings and lists of strings: valid Jinja literals
+
+
+def call(macro: str, *args: Any, **kwargs: Any) -> str:
+    """The Jinja text ``{{ macro(args..., key=value...) }}`` with Python values as literals."""
+    parts = [_literal(a) for a in args] + [f"{k}={_literal(v)}" for k, v in kwargs.items()]
+    return "{{ " + f"{macro}({', '.join(parts)})" + " }}"
 
 
 def render(snippets: Mapping[str, str], dbt_vars: str | None = None) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Sampling validity: does a well-chosen sample train as well as all the data, and the wrong one not?
+"""Sampling validity: does a well-chosen sample train as well as all the data (and a wrong one not)?
 
 On a built warehouse, over several sampling seeds, with the project's own pipelines:
 
@@ -217,7 +217,9 @@ class _Progress:
     def __init__(self, total: int, enabled: bool) -> None:
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, desc="experiment", unit="fit", file=sys.stderr, disable=not enabled)
+        self.bar = tqdm(
+            total=total, desc="experiment", unit="fit", file=sys.stderr, disable=not enabled
+        )
 
     def step(self, what: str) -> None:
         self.bar.set_postfix_str(what)
@@ -384,56 +386,68 @@ def _render_samples(
     ctr = ctr_spec.sampling_spec
     features = warehouse.name("fct_customer_churn_features")
     impressions = warehouse.name("fct_impression_features")
-    mode = json.dumps(churn.get("mode", "native"))
+    mode = churn.get("mode", "native")
+    ctr_mode = ctr.get("mode", "native")
+    strata = render.Raw(f"graph.nodes['{STRATIFIED_MODEL}'].config.meta.sampling")
     snippets = {
-        "churn_out_of_time_date": f"{{{{ churn_out_of_time_date('{features}') }}}}",
-        "churn_split": "{{ seeded_uniform(%s, %d, mode=%s) }}"
-        % (json.dumps(split["key"]), int(split["seed"]), mode),
-        "ctr_window": "{{ ctr_training_window('%s', fromjson(%s)) }}"
-        % (impressions, json.dumps(json.dumps(ctr))),
-        "ctr_evaluation_date": f"{{{{ ctr_evaluation_date('{impressions}') }}}}",
-        "stratified_spec": "{{ graph.nodes['%s'].config.meta.sampling | tojson }}"
-        % STRATIFIED_MODEL,
+        "churn_out_of_time_date": render.call("churn_out_of_time_date", features),
+        "churn_split": render.call("seeded_uniform", split["key"], int(split["seed"]), mode=mode),
+        "ctr_window": render.call(
+            "ctr_training_window",
+            impressions,
+            render.Raw(f"fromjson({json.dumps(json.dumps(ctr))})"),
+        ),
+        "ctr_evaluation_date": render.call("ctr_evaluation_date", impressions),
+        "stratified_spec": "{{ " + strata.text + " | tojson }}",
     }
     for seed in seed_list:
         for fraction in churn_fractions:
-            snippets[f"churn_{seed}_{fraction}"] = (
-                "{{ cluster_sample('labelled_rows', %s, %r, %d, mode=%s) }}"
-                % (json.dumps(churn["cluster_key"]), fraction, seed, mode)
+            snippets[f"churn_{seed}_{fraction}"] = render.call(
+                "cluster_sample", "labelled_rows", churn["cluster_key"], fraction, seed, mode=mode
             )
-        snippets[f"churn_transactions_{seed}"] = (
-            "{{ hash_sample('%s', 'transaction_id', %r, %d, mode=%s) }}"
-            % (warehouse.name("stg_shop__transactions"), transaction_fraction, seed, mode)
+        snippets[f"churn_transactions_{seed}"] = render.call(
+            "hash_sample",
+            warehouse.name("stg_shop__transactions"),
+            "transaction_id",
+            transaction_fraction,
+            seed,
+            mode=mode,
         )
         for rate in negative_rates:
-            snippets[f"ctr_{seed}_{rate}"] = (
-                "{{ negative_downsample('ctr_window', %s, %r, %s, %d, mode=%s, fraction=%r) }}"
-                % (
-                    json.dumps(ctr["label_column"]),
-                    rate,
-                    json.dumps(list(ctr["key_columns"])),
-                    seed,
-                    json.dumps(ctr.get("mode", "native")),
-                    float(ctr.get("fraction", 1.0)),
-                )
+            snippets[f"ctr_{seed}_{rate}"] = render.call(
+                "negative_downsample",
+                "ctr_window",
+                ctr["label_column"],
+                rate,
+                list(ctr["key_columns"]),
+                seed,
+                mode=ctr_mode,
+                fraction=float(ctr.get("fraction", 1.0)),
             )
-        snippets[f"stratified_{seed}"] = (
-            "{%% set s = graph.nodes['%s'].config.meta.sampling %%}"
-            "{{ stratified_sample('ctr_history', s.strata, s.key_columns, %d, fraction=s.fraction, "
-            "allocation=s.allocation, min_per_stratum=s.min_per_stratum, exact=s.exact, "
-            "mode=s.mode) }}" % (STRATIFIED_MODEL, seed)
+        design = {
+            key: render.Raw(f"{strata.text}.{key}")
+            for key in ("fraction", "allocation", "min_per_stratum", "exact", "mode")
+        }
+        snippets[f"stratified_{seed}"] = render.call(
+            "stratified_sample",
+            "ctr_history",
+            render.Raw(f"{strata.text}.strata"),
+            render.Raw(f"{strata.text}.key_columns"),
+            seed,
+            **design,
         )
-        snippets[f"random_order_{seed}"] = (
-            "{%% set s = graph.nodes['%s'].config.meta.sampling %%}"
-            "{{ seeded_uniform(s.key_columns, %d, mode=s.mode) }}" % (STRATIFIED_MODEL, seed)
+        snippets[f"random_order_{seed}"] = render.call(
+            "seeded_uniform",
+            render.Raw(f"{strata.text}.key_columns"),
+            seed,
+            mode=render.Raw(f"{strata.text}.mode"),
         )
-    snippets["churn_features_sampled"] = (
-        "{{ churn_features('sampled_transactions', '%s', '%s', '%s') }}"
-        % (
-            warehouse.name("int_churn_observation_dates"),
-            warehouse.name("stg_shop__customers"),
-            warehouse.name("stg_shop__products"),
-        )
+    snippets["churn_features_sampled"] = render.call(
+        "churn_features",
+        "sampled_transactions",
+        warehouse.name("int_churn_observation_dates"),
+        warehouse.name("stg_shop__customers"),
+        warehouse.name("stg_shop__products"),
     )
     rendered = render.render(snippets, dbt_vars)
     rendered["_macros"] = (
@@ -464,7 +478,9 @@ def _churn(
     weight = spec.weight_column
 
     def holdout(evaluation: EvaluationSetSpec) -> pd.DataFrame:
-        extra = f", cast(1 as double) as {evaluation.weight_column}" if evaluation.weight_column else ""
+        extra = (
+            f", cast(1 as double) as {evaluation.weight_column}" if evaluation.weight_column else ""
+        )
         frame = warehouse.frame(
             f"with {labelled} select *{extra} from labelled_rows where {is_holdout}",
             spec.max_training_rows,
@@ -514,7 +530,7 @@ def _churn(
         "model": spec.model_name,
         "algorithm": spec.algorithm,
         "population": "fct_customer_churn_features: labelled rows before the out-of-time date",
-        "holdout": f"customers with the split's seeded_uniform < {holdout_fraction} (all customers)",
+        "holdout": f"every customer whose split seeded_uniform is < {holdout_fraction}",
         "evaluation_sets": {name: int(len(frame)) for name, frame in evaluations.items()},
         "learning_curve": [
             {"fraction": f, "runs": [_public(r) for r in records], "summary": summarise(records)}
@@ -590,7 +606,10 @@ def _ctr(
         frames[NEW_CATEGORY_SET] = day[day[NEW_CATEGORY_COLUMN].fillna(False).astype(bool)]
         frames[NEW_CATEGORY_SET] = frames[NEW_CATEGORY_SET].reset_index(drop=True)
     with_new = dataclasses.replace(
-        spec, evaluation_sets=(*spec.evaluation_sets, new_set) if len(frames) > 1 else spec.evaluation_sets
+        spec,
+        evaluation_sets=(*spec.evaluation_sets, new_set)
+        if len(frames) > 1
+        else spec.evaluation_sets,
     )
     fraction = float(spec.sampling_spec.get("fraction", 1.0))
     rates: dict[float, list[dict[str, Any]]] = {}
@@ -625,7 +644,9 @@ def _ctr(
         bar.step(f"ctr stratified seed {seed}")
         rows = warehouse.frame(sql[f"stratified_{seed}"], spec.max_training_rows)
         size = len(rows)
-        record = fit_and_evaluate(plain, rows, frames, weight="sample_weight", normalise_weight=True)
+        record = fit_and_evaluate(
+            plain, rows, frames, weight="sample_weight", normalise_weight=True
+        )
         record["seed"] = seed
         record["new_category_rows"] = int(rows[NEW_CATEGORY_COLUMN].fillna(False).sum())
         designs["stratified"].append(record)
@@ -636,7 +657,9 @@ def _ctr(
             f"order by {sql[f'random_order_{seed}']} limit {size}",
             spec.max_training_rows,
         )
-        record = fit_and_evaluate(plain, rows, frames, weight="sample_weight", normalise_weight=True)
+        record = fit_and_evaluate(
+            plain, rows, frames, weight="sample_weight", normalise_weight=True
+        )
         record["seed"] = seed
         record["new_category_rows"] = int(rows[NEW_CATEGORY_COLUMN].fillna(False).sum())
         designs["random"].append(record)
@@ -652,7 +675,11 @@ def _ctr(
         "random_share": fraction,
         "evaluation_sets": {name: int(len(frame)) for name, frame in frames.items()},
         "negative_rates": [
-            {"negative_rate": r, "runs": [_public(x) for x in records], "summary": summarise(records)}
+            {
+                "negative_rate": r,
+                "runs": [_public(x) for x in records],
+                "summary": summarise(records),
+            }
             for r, records in sorted(rates.items(), reverse=True)
         ],
         "stratified_vs_random": {
@@ -739,8 +766,12 @@ def acceptance(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             delta = full_auc - _mean(summary, "out_of_time.roc_auc")
             speedup = full_time / max(_mean(summary, "train_seconds"), 1e-9)
             candidates.append(
-                {"fraction": fraction, "auc_loss": delta, "training_speedup": speedup,
-                 "holds": delta <= 0.005 and speedup >= 5.0}
+                {
+                    "fraction": fraction,
+                    "auc_loss": delta,
+                    "training_speedup": speedup,
+                    "holds": delta <= 0.005 and speedup >= 5.0,
+                }
             )
         checks.append(
             {
@@ -773,11 +804,13 @@ def acceptance(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     by_rate = {point["negative_rate"]: point["summary"] for point in ctr["negative_rates"]}
     if 1.0 in by_rate and 0.025 in by_rate:
         day = "evaluation_day"
-        ne_full, ne = _mean(by_rate[1.0], f"{day}.normalized_entropy"), _mean(
-            by_rate[0.025], f"{day}.normalized_entropy"
+        ne_full, ne = (
+            _mean(by_rate[1.0], f"{day}.normalized_entropy"),
+            _mean(by_rate[0.025], f"{day}.normalized_entropy"),
         )
-        cal_full, cal = _mean(by_rate[1.0], f"{day}.calibration"), _mean(
-            by_rate[0.025], f"{day}.calibration"
+        cal_full, cal = (
+            _mean(by_rate[1.0], f"{day}.calibration"),
+            _mean(by_rate[0.025], f"{day}.calibration"),
         )
         checks.append(
             {
@@ -795,8 +828,9 @@ def acceptance(results: Mapping[str, Any]) -> list[dict[str, Any]]:
         )
     designs = ctr["stratified_vs_random"]
     key = f"{NEW_CATEGORY_SET}.normalized_entropy"
-    stratified, random = _mean(designs["stratified"]["summary"], key), _mean(
-        designs["random"]["summary"], key
+    stratified, random = (
+        _mean(designs["stratified"]["summary"], key),
+        _mean(designs["random"]["summary"], key),
     )
     checks.append(
         {
@@ -867,7 +901,8 @@ def markdown(results: Mapping[str, Any]) -> str:
     sets = ("holdout", "out_of_time")
     lines += [
         "",
-        f"## Churn learning curve ({churn['algorithm']}; evaluation rows {churn['evaluation_sets']})",
+        f"## Churn learning curve ({churn['algorithm']}; "
+        f"evaluation rows {churn['evaluation_sets']})",
         "",
         "| customers | training rows | fit s | "
         + " | ".join(f"{s} {m}" for s in sets for m in ("ROC AUC", "PR AUC", "NE", "calibration"))
@@ -876,12 +911,15 @@ def markdown(results: Mapping[str, Any]) -> str:
     ]
     rows = [(f"{p['fraction']:.0%}", p["summary"]) for p in churn["learning_curve"]]
     rows.append(
-        (f"{churn['transaction_sample']['fraction']:.0%} of transactions",
-         churn["transaction_sample"]["summary"])
+        (
+            f"{churn['transaction_sample']['fraction']:.0%} of transactions",
+            churn["transaction_sample"]["summary"],
+        )
     )
     for label, summary in rows:
         lines.append(
-            f"| {label} | {_cell(summary, 'training_rows', 0)} | {_cell(summary, 'train_seconds', 2)} | "
+            f"| {label} | {_cell(summary, 'training_rows', 0)} | "
+            f"{_cell(summary, 'train_seconds', 2)} | "
             + " | ".join(_cell(summary, f"{s}.{m}") for s in sets for m in REPORTED_METRICS)
             + " |"
         )
