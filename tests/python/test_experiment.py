@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import _dbt as dbt
@@ -134,3 +135,16 @@ def test_fraction_outside_zero_one_is_refused(tmp_path: Path, bad: float) -> Non
         ],
     )
     assert result.exit_code == 1 and "must be a fraction in (0, 1]" in result.output
+
+
+def test_report_charts_the_results(experiment: dict, tmp_path: Path) -> None:
+    from warehouse_ml.report import write_report
+
+    results = experiment["out"] / "sampling_validity.json"
+    index = write_report(experiment["db"], tmp_path / "report", sampling_results=results)[0]
+    page = index.read_text()
+    charts = dict(re.findall(r'data-chart="(sampling_\w+)" data-points="(\d+)"', page))
+    # Learning curve: 3 fractions x 2 datasets; negative rates: 3 rates x 2 datasets.
+    assert charts == {"sampling_learning_curve": "6", "sampling_negative_rates": "6"}
+    without = write_report(experiment["db"], tmp_path / "plain", sampling_results=None)[0]
+    assert "Sampling validity" not in without.read_text()
