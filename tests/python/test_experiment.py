@@ -60,6 +60,13 @@ def test_results_files_hold_every_arm(experiment: dict) -> None:
     ):
         assert stratified["training_rows"] == random["training_rows"]  # same size
     assert len(written["acceptance"]) == 4
+    paired = written["acceptance"][-1]["figures"]
+    new_ne = [
+        [run["metrics"]["evaluation_day_new_category"]["normalized_entropy"] for run in runs]
+        for runs in (designs["stratified"]["runs"], designs["random"]["runs"])
+    ]
+    gains = [r - s for s, r in zip(*new_ne, strict=True)]
+    assert paired["paired_gain"] == pytest.approx(sum(gains) / len(gains))
     assert all(isinstance(check["holds"], bool) for check in written["acceptance"])
     markdown = (experiment["out"] / "sampling_validity.md").read_text()
     assert "## Churn learning curve" in markdown and "| 100% |" in markdown
