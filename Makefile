@@ -25,7 +25,7 @@ DBT_ARGS := --profiles-dir profiles --project-dir .
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup setup-spark demo test test-spark test-spark-cluster bench lint clean report report-check
+.PHONY: help setup setup-spark demo experiment test test-spark test-spark-cluster bench lint clean report report-check
 
 help:
 	@echo "make demo      set up, build the warehouse on DuckDB and publish it for BI (SCALE=$(SCALE); SCALE=20 for the large one)"
@@ -33,6 +33,7 @@ help:
 	@echo "make test-spark the Spark tests (launcher, engine helpers, full build and parity)"
 	@echo "make test-spark-cluster  a standalone Spark cluster + Thrift server on 127.0.0.1 (~15 min)"
 	@echo "make bench     benchmarks; figures in benchmarks/results/"
+	@echo "make experiment  sampling validity on the build of make demo (benchmarks/results/sampling_validity.*)"
 	@echo "make lint      ruff and sqlfluff"
 	@echo "make report    the model report of DB=$(DB): $(REPORTS)/index.html and a page per model"
 	@echo "make report-check  render the report in headless Chromium to $(REPORTS)/*.png"
@@ -70,6 +71,15 @@ demo: setup
 	exit $$rc
 	$(BIN)/warehouse-ml report --db $(DB) --out $(REPORTS)
 	$(BIN)/warehouse-ml summary --db $(DB)
+
+# Sampling validity (issue 12): does a well-chosen sample train as well as all the data? On the
+# build of `make demo`, with its vars and raw data, over SEEDS seeds
+# (src/warehouse_ml/experiment/sampling.py); figures in benchmarks/results/sampling_validity.*.
+SEEDS ?= 3
+experiment: setup
+	@test -f $(BUILD_DB) || { echo "make experiment: no built warehouse at $(BUILD_DB); run \`make demo\` first"; exit 1; }
+	$(BIN)/warehouse-ml experiment sampling --db $(BUILD_DB) --raw $(RAW) --seeds $(SEEDS) \
+		--vars '$(DEMO_VARS)' --out benchmarks/results
 
 # Every stage says what it does, with elapsed time, at least every 30 s (warehouse_ml.progress):
 # pytest's own output plus a heartbeat while a test's dbt build is silent; parity prints each build's

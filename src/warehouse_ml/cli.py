@@ -494,5 +494,100 @@ def registry_import(db: Path, source: Path) -> None:
     click.echo(f"imported {source} into {db}: {counts or 'no registry tables'}")
 
 
+@main.group()
+def experiment() -> None:
+    """Experiments on a built warehouse, with the project's own pipelines."""
+
+
+@experiment.command("sampling")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=BUILD_DB,
+    show_default=True,
+    help="A built warehouse (the build database of `make demo`); opened read-only.",
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Sampling seeds per arm (sampling_seed + 1000 k).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("benchmarks/results"),
+    show_default=True,
+    help="Folder of sampling_validity.json and .md.",
+)
+@click.option(
+    "--raw",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data/raw"),
+    show_default=True,
+    help="The raw data the warehouse was built from (its manifest: the churn ceiling).",
+)
+@click.option("--vars", "dbt_vars", default=None, help="The build's dbt --vars (YAML).")
+@click.option(
+    "--transaction-fraction",
+    type=float,
+    default=0.1,
+    show_default=True,
+    help="Share of transactions (and of customers) in the transaction-vs-customer arm, (0, 1].",
+)
+@click.option(
+    "--churn-fractions",
+    default="0.01,0.02,0.05,0.1,0.25,0.5,1",
+    show_default=True,
+    help="Customer fractions of the churn learning curve, each in (0, 1].",
+)
+@click.option(
+    "--negative-rates",
+    default="1,0.1,0.025,0.01",
+    show_default=True,
+    help="CTR negative rates, each in (0, 1].",
+)
+def experiment_sampling(
+    db: Path,
+    seeds: int,
+    out: Path,
+    raw: Path,
+    dbt_vars: str | None,
+    transaction_fraction: float,
+    churn_fractions: str,
+    negative_rates: str,
+) -> None:
+    """Does a well-chosen sample train as well as all the data? (issue 12; make experiment)"""
+    from warehouse_ml.errors import WarehouseMLError
+    from warehouse_ml.experiment import sampling
+
+    def fractions(text: str, option: str) -> list[float]:
+        try:
+            return [float(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise click.BadParameter(
+                f"give comma-separated fractions in (0, 1], got {text!r}", param_hint=option
+            ) from None
+
+    _check_writable(out)
+    try:
+        results = sampling.run(
+            db,
+            seeds=seeds,
+            out=out,
+            raw=raw,
+            dbt_vars=dbt_vars,
+            churn_fractions=fractions(churn_fractions, "--churn-fractions"),
+            negative_rates=fractions(negative_rates, "--negative-rates"),
+            transaction_fraction=transaction_fraction,
+        )
+    except WarehouseMLError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for check in results["acceptance"]:
+        click.echo(f"{'holds' if check['holds'] else 'DOES NOT HOLD'}: {check['claim']}")
+    click.echo(f"wrote {out / 'sampling_validity.json'} and .md in {results['total_seconds']:.0f}s")
+
+
 if __name__ == "__main__":
     main()

@@ -11,6 +11,7 @@ data-points=N>``, so a test (or a reader) can check that each one was drawn from
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -219,7 +220,31 @@ def model_page(model: data.ModelData, charts: Iterable[Chart]) -> str:
     return page(f"warehouse_ml model report: {model.model_name}", body)
 
 
-def index_page(models: Sequence[data.ModelData], database: Path) -> str:
+SAMPLING_RESULTS = Path("benchmarks/results/sampling_validity.json")
+"""What ``warehouse-ml experiment sampling`` writes; charted on the index page when present."""
+
+
+def sampling_section(results_path: Path | None) -> str:
+    """The sampling-validity charts, or nothing when the results file is absent."""
+    if results_path is None or not Path(results_path).is_file():
+        return ""
+    results = json.loads(Path(results_path).read_text())
+    charts = [
+        charts_module.sampling_learning_curve(results),
+        charts_module.sampling_negative_rates(results),
+    ]
+    return (
+        "<h2>Sampling validity</h2>"
+        f'<p class="muted">From {html.escape(str(results_path))} (warehouse-ml experiment '
+        f"sampling on {html.escape(str(results.get('database')))}, seeds "
+        f"{html.escape(str(results.get('seeds')))}).</p>"
+        f'<div class="charts">{"".join(figure_html(chart) for chart in charts)}</div>'
+    )
+
+
+def index_page(
+    models: Sequence[data.ModelData], database: Path, sampling_results: Path | None = None
+) -> str:
     sections = []
     for model in models:
         sections.append(
@@ -232,13 +257,20 @@ def index_page(models: Sequence[data.ModelData], database: Path) -> str:
     body = (
         "<h1>warehouse_ml model report</h1>"
         f'<p class="muted">From {html.escape(str(database))}: the serving (champion) version '
-        "of every model of ml_model_specs.</p>" + "".join(sections)
+        "of every model of ml_model_specs.</p>"
+        + "".join(sections)
+        + sampling_section(sampling_results)
     )
     return page("warehouse_ml model report", body)
 
 
-def write_report(db: Path, out: Path) -> list[Path]:
+def write_report(
+    db: Path, out: Path, sampling_results: Path | None = SAMPLING_RESULTS
+) -> list[Path]:
     """Write ``<out>/<model>.html`` per model and ``<out>/index.html``; return the paths.
+
+    The index page also charts ``sampling_results`` (``warehouse-ml experiment sampling``'s
+    JSON) when that file exists.
 
     Raises
     ------
@@ -258,5 +290,5 @@ def write_report(db: Path, out: Path) -> list[Path]:
         path.write_text(model_page(model, charts_module.charts_of(model.frames, linear)))
         written.append(path)
     index = out / "index.html"
-    index.write_text(index_page(models, db))
+    index.write_text(index_page(models, db, sampling_results))
     return [index, *written]

@@ -280,3 +280,69 @@ def charts_of(frames: dict[str, pd.DataFrame], linear: bool) -> list[Chart]:
         charts.append(coefficients(frames))
     charts.append(representativeness(frames))
     return charts
+
+
+def _curve(ax, points: list[dict], x_key: str, metric: str, label: str) -> int:
+    """Mean ± standard deviation over seeds of ``metric`` against ``x_key``; points drawn."""
+    xs, means, stds = [], [], []
+    for point in points:
+        figures = point["summary"].get(metric)
+        if figures and figures.get("mean") is not None:
+            xs.append(point[x_key])
+            means.append(figures["mean"])
+            stds.append(figures.get("std") or 0.0)
+    if xs:
+        ax.errorbar(xs, means, yerr=stds, marker="o", capsize=3, label=label)
+    return len(xs)
+
+
+def sampling_learning_curve(results: dict) -> Chart:
+    """Churn ROC AUC (holdout, out of time) and fit time over the customer fraction."""
+    figure = Figure(figsize=SIZE)
+    ax = figure.subplots()
+    curve = results["churn"]["learning_curve"]
+    points = 0
+    for dataset in ("out_of_time", "holdout"):
+        points += _curve(ax, curve, "fraction", f"{dataset}.roc_auc", f"ROC AUC, {dataset}")
+    ax.set(xscale="log", xlabel="share of customers (cluster sample)", ylabel="ROC AUC")
+    seconds = ax.twinx()
+    seconds.plot(
+        [p["fraction"] for p in curve],
+        [p["summary"]["train_seconds"]["mean"] for p in curve],
+        color="grey",
+        linestyle=":",
+        marker=".",
+        label="fit seconds (right)",
+    )
+    seconds.set(ylabel="fit seconds")
+    seconds.grid(False)
+    handles, labels = ax.get_legend_handles_labels()
+    more, more_labels = seconds.get_legend_handles_labels()
+    ax.legend(handles + more, labels + more_labels, loc="lower right")
+    return Chart(
+        "sampling_learning_curve",
+        "Churn learning curve",
+        "sampling_validity.json: mean ± sd over seeds",
+        to_svg(figure),
+        points,
+    )
+
+
+def sampling_negative_rates(results: dict) -> Chart:
+    """CTR normalized entropy on the evaluation day (all, new category) over the negative rate."""
+    figure = Figure(figsize=SIZE)
+    ax = figure.subplots()
+    rates = results["ctr"]["negative_rates"]
+    points = 0
+    for dataset in ("evaluation_day", "evaluation_day_new_category"):
+        points += _curve(ax, rates, "negative_rate", f"{dataset}.normalized_entropy", dataset)
+    ax.set(xscale="log", xlabel="share of negatives kept", ylabel="normalized entropy")
+    ax.invert_xaxis()
+    ax.legend(loc="upper left")
+    return Chart(
+        "sampling_negative_rates",
+        "CTR over negative rates",
+        "sampling_validity.json: recalibrated as the spec declares; mean ± sd over seeds",
+        to_svg(figure),
+        points,
+    )
