@@ -230,7 +230,9 @@ def test_viewer_category_features_count_only_earlier_instants(default_build: dic
             """
             select user_id, product_category, impressed_at, viewer_category_previous_impressions,
                 viewer_category_previous_clicks,
-                viewer_category_previous_smoothed_click_through_rate
+                viewer_category_previous_smoothed_click_through_rate,
+                viewer_category_previous_click_log_odds,
+                viewer_category_previous_log_impressions
             from marts.fct_impression_features
             """
         ).df()
@@ -249,6 +251,15 @@ def test_viewer_category_features_count_only_earlier_instants(default_build: dic
         merged["viewer_category_previous_smoothed_click_through_rate"],
         (merged["expected_clicks"] + prior_impressions * prior)
         / (merged["expected_impressions"] + prior_impressions),
+        rtol=1e-12,
+    )
+    rate = merged["viewer_category_previous_smoothed_click_through_rate"]
+    np.testing.assert_allclose(
+        merged["viewer_category_previous_click_log_odds"], np.log(rate / (1 - rate)), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        merged["viewer_category_previous_log_impressions"],
+        np.log1p(merged["expected_impressions"]),
         rtol=1e-12,
     )
     # The data hold both cases the rule is about: first impressions and clicks already seen.
