@@ -11,7 +11,8 @@ that, each fitted with the serving model's own spec (features, algorithm, parame
 
 Rates below the training set's own (``ctr_training_negative_rate``) keep a further hashed share of
 its negatives (``hash(impression_id)``, the same rows on every run). Figures (normalized entropy,
-ROC AUC, mean predicted / observed from :func:`warehouse_ml.metrics.scalar_metrics`) go to
+ROC AUC, mean predicted / observed from :func:`warehouse_ml.metrics.scalar_metrics`, overall and on
+the new category's impressions, ``is_new_category``) go to
 benchmarks/results/ctr_downsampling.json and .md.
 
     .venv/bin/python benchmarks/bench_ctr_downsampling.py --db .test-tmp/s1.duckdb --rates 0.1 0.025
@@ -49,13 +50,14 @@ def compare(database: str, rates: list[float]) -> list[dict]:
     """Fit and evaluate each correction at each negative rate; one row per (rate, correction)."""
     con = duckdb.connect(database, read_only=True)
     spec = specs.from_table(con.table("ml.ml_model_specs"), "ctr")
-    base_rate = spec.negative_downsampling_rate
+    base_rate = float(spec.sampling_spec["negative_rate"])  # the training set's own rate
     training_set = lifecycle.training_rows(spec, con.table(f"training.{spec.training_set}"))
     evaluation = spec.evaluation_sets[0]
     evaluation_rows = lifecycle.evaluation_rows(
         spec, evaluation, con.table(f"ml.{evaluation.relation}")
     )
     y_eval = evaluation_rows[spec.label].astype("int64").to_numpy()
+    is_new = evaluation_rows["is_new_category"].astype(bool).to_numpy()
     rows = []
     for rate in rates:
         if rate > base_rate:
@@ -78,6 +80,7 @@ def compare(database: str, rates: list[float]) -> list[dict]:
             if correction != "weights":
                 scores = training.recalibrate_downsampled(scores, rate)
             figures = metrics.scalar_metrics(y_eval, scores)
+            new = metrics.scalar_metrics(y_eval[is_new], scores[is_new]) if is_new.any() else {}
             rows.append(
                 {
                     "negative_rate": rate,
@@ -86,6 +89,10 @@ def compare(database: str, rates: list[float]) -> list[dict]:
                     "normalized_entropy": round(figures["normalized_entropy"], 4),
                     "roc_auc": round(figures["roc_auc"], 4),
                     "calibration": round(figures["calibration"], 4),
+                    "new_category_normalized_entropy": round(
+                        new.get("normalized_entropy", np.nan), 4
+                    ),
+                    "new_category_calibration": round(new.get("calibration", np.nan), 4),
                     "evaluation_rows": len(evaluation_rows),
                     "fit_seconds": round(time.perf_counter() - started, 2),
                 }
