@@ -1,5 +1,9 @@
 """Benchmark scoring a large DuckDB table with the linear model, three ways.
 
+``--serving-db`` scores the serving CTR model of a built warehouse (its registry row, copied as
+is) on that warehouse's ``fct_impression_features`` rows repeated to ``--rows``; without it, a
+synthetic linear model on a synthetic population.
+
 * ``naive``: ``.df()`` of the whole table, one ``predict_proba``, write the scores back
   (the way the issue measured at ~0.78M rows/s and ~5 GB peak for 10M rows).
 * ``streaming``: :func:`warehouse_ml.scoring.score_reader` over a DuckDB Arrow reader, the
@@ -15,6 +19,7 @@ Figures go to benchmarks/results/scoring.json and scoring.md. Compare within one
 
     .venv/bin/python benchmarks/bench_scoring.py --rows 1000000 --work-dir /tmp/wml-bench
     .venv/bin/python benchmarks/bench_scoring.py --rows 10000000 20000000 --work-dir /data/bench
+    .venv/bin/python benchmarks/bench_scoring.py --rows 10000000 --serving-db data/warehouse.duckdb
 """
 
 from __future__ import annotations
@@ -64,6 +69,51 @@ def population_sql(rows: int) -> str:
                 + (ad_id % 7) * 0.05))) as is_clicked
         from base
     """
+
+
+def setup_serving(database: Path, rows: int, threads: int, serving_db: Path) -> str:
+    """The serving CTR model of a built warehouse and ``rows`` of its impression features.
+
+    The registry row of the version ``ml_model_aliases`` serves (the champion, or a pin) is copied
+    unchanged (scoring verifies its hashes as in dbt); the population repeats the rows of
+    ``fct_impression_features`` (its key and the model's feature columns) until ``rows`` are
+    reached, with fresh ``impression_id`` values. Returns a description of the model.
+    """
+    import duckdb
+
+    con = duckdb.connect(str(database))
+    con.execute(f"set threads = {threads}")
+    con.execute(f"attach '{serving_db}' as serving (read_only)")
+    ((version,),) = con.sql(
+        "select model_version from serving.ml.ml_model_aliases "
+        "where model_name = 'ctr' and alias = 'champion'"
+    ).fetchall()
+    con.execute(
+        "create or replace table ml_registry as select * from serving.ml.ml_ctr_model "
+        f"where model_version = '{version}'"
+    )
+    ((features_json,),) = con.sql("select features from ml_registry").fetchall()
+    features = [f["name"] for f in json.loads(features_json)]
+    ((count,),) = con.sql("select count(*) from serving.marts.fct_impression_features").fetchall()
+    copies = -(-rows // count)
+    con.execute(
+        f"""
+        create or replace table population as
+        select
+            cast(row_number() over () as bigint) as impression_id,
+            {", ".join(f"features.{name}" for name in features)}
+        from serving.marts.fct_impression_features as features
+        cross join range({copies}) as copies
+        limit {rows}
+        """
+    )
+    con.close()
+    numeric = sum(1 for f in json.loads(features_json) if f["type"] == "numeric")
+    return (
+        f"the serving CTR model {version} of {serving_db.name} ({numeric} numeric + "
+        f"{len(features) - numeric} categorical features), population: fct_impression_features "
+        f"rows repeated {copies}x"
+    )
 
 
 def setup(database: Path, rows: int, threads: int) -> None:
@@ -123,8 +173,8 @@ def run_path(
     con.execute(f"set memory_limit = '{memory_limit}'")
     con.execute("drop table if exists scores")
     registered = con.sql("select * from ml_registry")
-    ((version,),) = con.sql("select model_version from ml_registry").fetchall()
-    model = registry.load_model(registered, "bench_ctr", version)
+    ((name, version),) = con.sql("select model_name, model_version from ml_registry").fetchall()
+    model = registry.load_model(registered, name, version)
     baseline_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     keys = "impression_id"
     started = time.perf_counter()
@@ -180,6 +230,12 @@ def main() -> None:
         help="DuckDB memory_limit in every path (the buffer pool; pandas memory is outside it)",
     )
     parser.add_argument("--results-name", default="scoring")
+    parser.add_argument(
+        "--serving-db",
+        type=Path,
+        help="a built warehouse: score its serving CTR model on its impression features "
+        "(repeated to --rows) instead of the synthetic linear model",
+    )
     parser.add_argument("--child", choices=PATHS, help=argparse.SUPPRESS)
     parser.add_argument("--database", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
@@ -202,7 +258,14 @@ def main() -> None:
         database = args.work_dir / f"scoring_{rows}.duckdb"
         database.unlink(missing_ok=True)
         print(f"setting up {rows:,} rows ...", file=sys.stderr)
-        setup(database, rows, args.threads)
+        if args.serving_db:
+            described = setup_serving(database, rows, args.threads, args.serving_db)
+        else:
+            setup(database, rows, args.threads)
+            described = (
+                f"linear model, {len(NUMERIC)} numeric + {len(CATEGORICAL)} categorical "
+                "features, ~440 one-hot columns"
+            )
         for path in args.paths:
             result_file = args.work_dir / f"result_{rows}_{path}.json"
             result_file.unlink(missing_ok=True)
@@ -234,8 +297,8 @@ def main() -> None:
         if row["rows"] in naive:
             row["speedup_vs_naive"] = round(row["rows_per_second"] / naive[row["rows"]], 2)
     note = (
-        f"Scoring benchmark (linear model, {len(NUMERIC)} numeric + {len(CATEGORICAL)} "
-        f"categorical features, ~440 one-hot columns); DuckDB threads={args.threads}, "
+        f"Scoring benchmark ({described}); load {os.getloadavg()[0]:.1f} at the end; "
+        f"DuckDB threads={args.threads}, "
         f"memory_limit={args.memory_limit}, "
         f"batch size {args.batch_size}, {os.cpu_count()} CPUs, {platform.platform()}. "
         "score_seconds covers read, score and write back; peak_rss_mib is the whole process."

@@ -2,6 +2,7 @@
 {% macro ctr_feature_declaration() -%}
     {%- set ad_window = 'ad_ctr_windows.window_{w}d_' -%}
     {%- set rate_check = '{c} is null or ({c} >= 0 and {c} <= 1)' -%}
+    {%- set viewer_category = 'viewer_category_histories.' -%}
     {{ return({
         'windows': ctr_rolling_windows(),
         'extra_columns_var': 'extra_impression_columns',
@@ -32,6 +33,18 @@
                     'cast(' ~ days_between('category_launches.category_launch_date', 'impressions.impression_date') ~ ' as integer)'},
                 'is_new_category': {'role': 'numeric', 'expression':
                     'coalesce(category_launches.category_launch_date > impression_history.history_start_date, false)'},
+            }},
+            {'per_window': false, 'columns': {
+                'viewer_category_previous_impressions': {'role': none, 'check': '{c} is not null and {c} >= 0', 'expression':
+                    viewer_category ~ 'previous_impressions'},
+                'viewer_category_previous_clicks': {'role': none, 'check': '{c} is not null and {c} >= 0', 'expression':
+                    viewer_category ~ 'previous_clicks'},
+                'viewer_category_previous_smoothed_click_through_rate': {'role': 'numeric', 'check': '{c} is not null and {c} > 0 and {c} < 1', 'expression':
+                    viewer_category ~ 'previous_smoothed_click_through_rate'},
+                'viewer_category_previous_click_log_odds': {'role': 'numeric', 'check': '{c} is not null', 'expression':
+                    'ln(' ~ viewer_category ~ 'previous_smoothed_click_through_rate / (1 - ' ~ viewer_category ~ 'previous_smoothed_click_through_rate))'},
+                'viewer_category_previous_log_impressions': {'role': 'numeric', 'check': '{c} is not null and {c} >= 0', 'expression':
+                    'ln(1 + ' ~ viewer_category ~ 'previous_impressions)'},
             }},
         ],
     }) }}

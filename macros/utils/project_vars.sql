@@ -28,6 +28,7 @@
         'churn_trend_prior_days': ['whole_number', days],
         'ctr_rolling_windows_days': ['windows', {}],
         'ctr_prior_min_impressions': ['whole_number', {'minimum': 0}],
+        'ctr_viewer_prior_impressions': ['number', {'lower': 0, 'lower_inclusive': false}],
         'sampling_seed': ['whole_number', {'minimum': 0}],
         'churn_training_customer_fraction': ['number', fraction],
         'churn_training_holdout_fraction': ['number', {'lower': 0, 'upper': 1, 'upper_inclusive': false}],

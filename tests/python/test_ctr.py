@@ -195,3 +195,72 @@ def test_fit_placement_priors_do_not_depend_on_row_order() -> None:
         shuffled = frame.sample(frac=1.0, random_state=seed)
         actual = ctr.fit_placement_priors(shuffled, min_impressions=100)
         pd.testing.assert_frame_equal(actual, expected, check_exact=True)
+
+
+def _previous_counts_by_search(group: pd.DataFrame) -> pd.DataFrame:
+    """Per instant: the group's impressions and clicks strictly before it (sorted search)."""
+    impressed = np.sort(group["impressed_at"].to_numpy())
+    clicked = np.sort(np.maximum(group["clicked_at"], group["impressed_at"]).dropna().to_numpy())
+    instants = np.unique(impressed)
+    return pd.DataFrame(
+        {
+            "impressed_at": instants,
+            "expected_impressions": np.searchsorted(impressed, instants, side="left"),
+            "expected_clicks": np.searchsorted(clicked, instants, side="left"),
+        }
+    )
+
+
+def test_viewer_category_features_count_only_earlier_instants(default_build: dict) -> None:
+    # An independent recomputation of every row of fct_impression_features' viewer x category
+    # columns from the impressions and clicks (sorted search instead of a window): strictly
+    # earlier impressions and clicks of the same viewer and category, ties at one instant excluded.
+    import duckdb
+
+    with duckdb.connect(str(default_build["db"]), read_only=True) as connection:
+        events = connection.sql(
+            """
+            select impressions.user_id, ads.product_category, impressions.impressed_at,
+                impressions.clicked_at
+            from intermediate.int_impressions_joined_to_clicks as impressions
+            inner join staging.stg_ads__ads as ads on impressions.ad_id = ads.ad_id
+            """
+        ).df()
+        features = connection.sql(
+            """
+            select user_id, product_category, impressed_at, viewer_category_previous_impressions,
+                viewer_category_previous_clicks,
+                viewer_category_previous_smoothed_click_through_rate,
+                viewer_category_previous_click_log_odds,
+                viewer_category_previous_log_impressions
+            from marts.fct_impression_features
+            """
+        ).df()
+        prior_impressions = 10.0  # ctr_viewer_prior_impressions at the default vars
+    expected = (
+        events.groupby(["user_id", "product_category"], group_keys=True)
+        .apply(_previous_counts_by_search, include_groups=False)
+        .reset_index(level=[0, 1])
+    )
+    merged = features.merge(expected, on=["user_id", "product_category", "impressed_at"])
+    assert len(merged) == len(features) == len(events)
+    assert (merged["viewer_category_previous_impressions"] == merged["expected_impressions"]).all()
+    assert (merged["viewer_category_previous_clicks"] == merged["expected_clicks"]).all()
+    prior = (events["clicked_at"].notna().sum() + 1.0) / (len(events) + 2.0)
+    np.testing.assert_allclose(
+        merged["viewer_category_previous_smoothed_click_through_rate"],
+        (merged["expected_clicks"] + prior_impressions * prior)
+        / (merged["expected_impressions"] + prior_impressions),
+        rtol=1e-12,
+    )
+    rate = merged["viewer_category_previous_smoothed_click_through_rate"]
+    np.testing.assert_allclose(
+        merged["viewer_category_previous_click_log_odds"], np.log(rate / (1 - rate)), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        merged["viewer_category_previous_log_impressions"],
+        np.log1p(merged["expected_impressions"]),
+        rtol=1e-12,
+    )
+    # The data hold both cases the rule is about: first impressions and clicks already seen.
+    assert (merged["expected_impressions"] == 0).any() and (merged["expected_clicks"] > 0).any()

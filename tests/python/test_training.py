@@ -115,6 +115,37 @@ def test_integer_weight_equals_duplicated_rows():
     assert np.abs(p_weighted - p_repeated).max() < np.abs(unweighted - p_repeated).max() / 5
 
 
+def test_weights_are_rescaled_to_mean_one():
+    weights = np.array([1.0, 1.0, 40.0, 40.0])
+    normalized = training.normalized_weights(weights)
+    np.testing.assert_allclose(normalized, [1 / 20.5, 1 / 20.5, 40 / 20.5, 40 / 20.5])
+    assert normalized.mean() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="not all zero"):
+        training.normalized_weights(np.zeros(3))
+
+
+def test_inverse_probability_weights_do_not_switch_off_the_penalty():
+    # Weights 40 times larger (1 / p of a 2.5% sample instead of 1) fit the same model: the
+    # logistic regression's penalty is weighed against a loss of the real row count's scale.
+    frame = synthetic_frame(600, seed=5)
+    small = fit(frame, weight="weight")
+    large = fit(frame.assign(weight=frame["weight"] * 40.0), weight="weight")
+    np.testing.assert_allclose(
+        large.pipeline.named_steps["model"].coef_,
+        small.pipeline.named_steps["model"].coef_,
+        rtol=1e-4,
+        atol=1e-6,
+    )
+    assert large.weight_sum == pytest.approx(40.0 * small.weight_sum)  # the raw sum is recorded
+    # Without the rescaling the same weights would fit a visibly weaker penalty.
+    unscaled = training.build_pipeline(FEATURES, "logistic_regression", random_state=0)
+    X = training.prepare_features(frame, FEATURES)
+    unscaled.fit(X, frame["is_churned"].astype(int), model__sample_weight=frame["weight"] * 40.0)
+    assert not np.allclose(
+        unscaled.named_steps["model"].coef_, small.pipeline.named_steps["model"].coef_, rtol=1e-2
+    )
+
+
 def test_empty_training_set_is_refused():
     with pytest.raises(EmptyTrainingSetError, match="training set 'trn_test' has no rows"):
         fit(synthetic_frame(10).iloc[:0])

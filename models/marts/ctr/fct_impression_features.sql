@@ -1,4 +1,4 @@
-{#- One row per valid impression: its label and the features known before the impression's day. -#}
+{#- One row per valid impression: its label and the features known before its day (viewer x category: its instant). -#}
 {%- set windows = ctr_rolling_windows() -%}
 {%- set window_measures = ['impressions', 'clicks', 'click_through_rate', 'smoothed_click_through_rate'] -%}
 
@@ -22,6 +22,10 @@ ad_ctr_rolling as (
 
 placement_priors as (
     select * from {{ ref('ctr_placement_priors') }}
+),
+
+viewer_category_histories as (
+    select * from {{ ref('int_viewer_category_histories_accumulated') }}
 ),
 
 impression_history as (
@@ -112,6 +116,11 @@ impression_features as (
         on impressions.placement = placement_priors.placement
     left join ads
         on impressions.ad_id = ads.ad_id
+    left join viewer_category_histories
+        on
+            impressions.user_id = viewer_category_histories.user_id
+            and ads.product_category = viewer_category_histories.product_category
+            and impressions.impressed_at = viewer_category_histories.impressed_at
     left join category_launches
         on ads.product_category = category_launches.product_category
     cross join impression_history
