@@ -6,9 +6,9 @@ into a fresh DuckDB file; the hand side runs benchmarks/ctr_chain_hand_written.s
 files into another fresh file, in a child process with the profile's DuckDB settings. The two run
 in interleaved pairs (alternating which goes first), and the load average is recorded around each
 run: on a shared machine only the ratio within a pair means something. After the pairs, the two
-results are compared row for row (exact; the prior and smoothed CTR, a method-of-moments fit the
-project sums exactly in decimals and the hand script with DuckDB's double `avg`/`var_samp`, to 1e-9
-relative). Results go to benchmarks/results/ctr_chain.json (and .md).
+results are compared row for row (exact; the prior and smoothed CTR, a method-of-moments fit summed
+in another order by numpy than by DuckDB, to 1e-9 relative). Results go to
+benchmarks/results/ctr_chain.json (and .md).
 
     .venv/bin/python benchmarks/bench_ctr_chain.py --scale 2 --pairs 3
 """
