@@ -43,7 +43,9 @@ keyed as (
 
 {# Only the rows of a key delivered more than once (or without a key) need the window: every other
     row is its key's only delivery, rank 1. Ranks equal those of one window over all rows, without
-    sorting the whole table. The ads join and the checks come after the union, so they run once a row. #}
+    sorting the whole table. The ads join and the checks come after the union, so they run once a row.
+    What derives from a row alone (impression_date, impression_hour, is_late_arriving) is left to
+    stg_ads__impressions: this table is the largest one written, and every column costs its write. #}
 single_deliveries as (
     select
         *,
@@ -82,14 +84,11 @@ checked as (
     select
         impression_id,
         impressed_at,
-        cast(impressed_at as date) as impression_date,
-        cast(extract(hour from impressed_at) as integer) as impression_hour,
         ad_id,
         placement,
         device,
         user_id,
         loaded_at,
-        {{ is_late_arriving('impressed_at', 'loaded_at') }} as is_late_arriving,
         {%- for column in user_columns %}
         {{ column.name }},
         {%- endfor %}

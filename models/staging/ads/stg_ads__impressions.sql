@@ -10,14 +10,14 @@ staged as (
     select
         impression_id,
         impressed_at,
-        impression_date,
-        impression_hour,
+        cast(impressed_at as date) as impression_date,
+        cast(extract(hour from impressed_at) as integer) as impression_hour,
         ad_id,
         placement,
         device,
         user_id,
         loaded_at,
-        is_late_arriving{% for column in user_columns %},
+        {{ is_late_arriving('impressed_at', 'loaded_at') }} as is_late_arriving{% for column in user_columns %},
         {{ column.name }}{% endfor %}
     from checked
     where
