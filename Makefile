@@ -31,7 +31,7 @@ help:
 	@echo "make demo      set up, build the warehouse on DuckDB and publish it for BI (SCALE=$(SCALE); SCALE=20 for the large one)"
 	@echo "make test      set up and run the tests (pytest, small DuckDB + Spark builds, parity)"
 	@echo "make test-spark the Spark tests (launcher, engine helpers, full build and parity)"
-	@echo "make test-spark-cluster  a standalone Spark cluster + Thrift server on 127.0.0.1 (~15 min)"
+	@echo "make test-spark-cluster  a standalone Spark cluster + Thrift server on 127.0.0.1 (~40 min on 2 cores)"
 	@echo "make bench     benchmarks; figures in benchmarks/results/"
 	@echo "make experiment  sampling validity on the build of make demo (benchmarks/results/sampling_validity.*)"
 	@echo "make lint      ruff and sqlfluff"
