@@ -72,7 +72,7 @@ demo: setup
 	$(BIN)/warehouse-ml report --db $(DB) --out $(REPORTS)
 	$(BIN)/warehouse-ml summary --db $(DB)
 
-# Sampling validity (issue 12): does a well-chosen sample train as well as all the data? On the
+# Sampling validity: does a well-chosen sample train as well as all the data? On the
 # build of `make demo`, with its vars and raw data, over SEEDS seeds
 # (src/warehouse_ml/experiment/sampling.py); figures in benchmarks/results/sampling_validity.*.
 SEEDS ?= 3

@@ -558,7 +558,7 @@ def experiment_sampling(
     churn_fractions: str,
     negative_rates: str,
 ) -> None:
-    """Does a well-chosen sample train as well as all the data? (issue 12; make experiment)"""
+    """Does a well-chosen sample train as well as all the data? (`make experiment`)"""
     from warehouse_ml.errors import WarehouseMLError
     from warehouse_ml.experiment import sampling
 

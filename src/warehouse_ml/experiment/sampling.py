@@ -751,7 +751,7 @@ def _mean(summary: Mapping[str, Any], key: str) -> float:
 
 
 def acceptance(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The claims of issue 12, each with the figures it was judged on (mean over seeds)."""
+    """The claims the experiment tests, each with the figures it was judged on (mean over seeds)."""
     checks = []
     churn = results["churn"]
     curve = {point["fraction"]: point["summary"] for point in churn["learning_curve"]}
