@@ -2,7 +2,8 @@
 {%- set grain = warehouse_ml.checked_var('churn_observation_grain') -%}
 {#- No observation date before every period the features read fits inside the data: a 365-day window
     in the data's first year would count only part of it, and the model would learn truncated figures. -#}
-{%- set history_days = [warehouse_ml.checked_var('churn_min_history_days'), warehouse_ml.churn_lookback_days()] | max -%}
+{%- set min_history_days = warehouse_ml.checked_var('churn_min_history_days') -%}
+{%- set history_days = [min_history_days, warehouse_ml.churn_lookback_days()] | max -%}
 {%- set horizon_days = warehouse_ml.checked_var('churn_horizon_days') -%}
 {%- if grain == 'month' -%}
     {%- set is_observation_day = 'days.date_day = last_day(days.date_day)' -%}
