@@ -232,7 +232,11 @@ def test_decisions_run_on_duckdb_relations(case):
 
 def test_decide_models_checks_the_evaluation_refs_and_stamps_the_rows(case):
     table = pa.Table.from_pylist([spec_row("churn", spec_fingerprint=GOOD_SPEC)])
-    with pytest.raises(ModelSpecError, match="promotion rules of ml_model_specs name"):
+    with pytest.raises(
+        ModelSpecError,
+        match=r"ml_model_decisions passes refs \['fct_customers'\] but ml_model_specs names "
+        r"\['ml_churn_evaluation_out_of_time'\].*promotion.dataset",
+    ):
         promotion.decide_models(
             table, {"churn": case["registry"]}, {"fct_customers": case["evaluation"]}
         )
