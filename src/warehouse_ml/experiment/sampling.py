@@ -73,6 +73,14 @@ REQUIRED_TABLES = (
 )
 
 
+# The CTR tables' metric columns, per evaluation set: (results key, column title).
+CTR_TABLE_METRICS = (
+    ("roc_auc", "ROC AUC"),
+    ("normalized_entropy", "NE"),
+    ("calibration", "calibration"),
+)
+
+
 def check_fraction(value: float, name: str) -> float:
     """``value`` if it is in (0, 1], else an :class:`ExperimentInputError` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 < value <= 1.0:
@@ -969,9 +977,9 @@ def markdown(results: Mapping[str, Any]) -> str:
         f"evaluation rows {ctr['evaluation_sets']})",
         "",
         "| negatives kept | training rows | fit s | "
-        + " | ".join(f"{s} {m}" for s in sets for m in ("ROC AUC", "NE", "calibration"))
+        + " | ".join(f"{s} {title}" for s in sets for _, title in CTR_TABLE_METRICS)
         + " |",
-        "|---|---|---|" + "---|" * 6,
+        "|---|---|---|" + "---|" * (len(sets) * len(CTR_TABLE_METRICS)),
     ]
     for point in ctr["negative_rates"]:
         summary = point["summary"]
@@ -979,9 +987,7 @@ def markdown(results: Mapping[str, Any]) -> str:
             f"| {point['negative_rate']:.1%} | {_cell(summary, 'training_rows', 0)} | "
             f"{_cell(summary, 'train_seconds', 2)} | "
             + " | ".join(
-                _cell(summary, f"{s}.{m}")
-                for s in sets
-                for m in ("roc_auc", "normalized_entropy", "calibration")
+                _cell(summary, f"{s}.{metric}") for s in sets for metric, _ in CTR_TABLE_METRICS
             )
             + " |"
         )
@@ -992,9 +998,9 @@ def markdown(results: Mapping[str, Any]) -> str:
         f"{designs['fit']})",
         "",
         "| design | training rows | new-category rows | fit s | "
-        + " | ".join(f"{s} {m}" for s in sets for m in ("ROC AUC", "NE", "calibration"))
+        + " | ".join(f"{s} {title}" for s in sets for _, title in CTR_TABLE_METRICS)
         + " |",
-        "|---|---|---|---|" + "---|" * 6,
+        "|---|---|---|---|" + "---|" * (len(sets) * len(CTR_TABLE_METRICS)),
     ]
     for name in ("stratified", "random"):
         summary = designs[name]["summary"]
@@ -1003,9 +1009,7 @@ def markdown(results: Mapping[str, Any]) -> str:
             f"| {name} | {_cell(summary, 'training_rows', 0)} | {new_rows:.0f} | "
             f"{_cell(summary, 'train_seconds', 2)} | "
             + " | ".join(
-                _cell(summary, f"{s}.{m}")
-                for s in sets
-                for m in ("roc_auc", "normalized_entropy", "calibration")
+                _cell(summary, f"{s}.{metric}") for s in sets for metric, _ in CTR_TABLE_METRICS
             )
             + " |"
         )
