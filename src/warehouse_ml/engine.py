@@ -22,13 +22,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from warehouse_ml import scoring
+if TYPE_CHECKING:  # scoring imports scikit-learn; a model that only reads and writes does not
+    from warehouse_ml import scoring
 
 Engine = Literal["duckdb", "spark"]
 
@@ -228,7 +229,7 @@ class _SparkBatches:
 
 
 def duckdb_reader(
-    connection: Any, relation: Any, batch_size: int = scoring.DEFAULT_BATCH_SIZE
+    connection: Any, relation: Any, batch_size: int | None = None
 ) -> pa.RecordBatchReader:
     """Stream a DuckDB relation (or SQL text) through a separate cursor.
 
@@ -237,8 +238,10 @@ def duckdb_reader(
     over the scores would deadlock the model. ``connection.cursor()`` (same database, own
     connection) avoids that.
     """
+    from warehouse_ml import scoring
+
     query = relation if isinstance(relation, str) else relation.sql_query()
-    return connection.cursor().sql(query).to_arrow_reader(batch_size)
+    return connection.cursor().sql(query).to_arrow_reader(batch_size or scoring.DEFAULT_BATCH_SIZE)
 
 
 def _spark_arrow_schema(frame: Any) -> pa.Schema:
@@ -262,7 +265,7 @@ def score(
     probability_column: str = "probability",
     constants: Mapping[str, Any] | None = None,
     connection: Any | None = None,
-    batch_rows: int = scoring.DEFAULT_BATCH_SIZE,
+    batch_rows: int | None = None,
 ) -> Any:
     """Score every row of ``frame`` with ``model``, streamed by the engine.
 
@@ -282,8 +285,8 @@ def score(
         DuckDB only: read the population through ``connection.cursor()``
         (:func:`duckdb_reader`), needed when the caller then queries the scores on
         ``connection``.
-    batch_rows : int
-        Rows per Arrow batch on DuckDB.
+    batch_rows : int, optional
+        Rows per Arrow batch on DuckDB (default :data:`warehouse_ml.scoring.DEFAULT_BATCH_SIZE`).
 
     Returns
     -------
@@ -292,8 +295,11 @@ def score(
         batches through :func:`warehouse_ml.scoring.score_reader`. Spark: ``mapInPandas``
         (the model is pickled to the executors once per task).
     """
+    from warehouse_ml import scoring  # scikit-learn, imported when a model scores
+
     keys = list(keys)
     constants = dict(constants or {})
+    batch_rows = batch_rows or scoring.DEFAULT_BATCH_SIZE
     if frame_engine(frame) == "spark":
         from pyspark.sql import functions as spark_functions
         from pyspark.sql.types import DoubleType, StructField, StructType

@@ -1,12 +1,18 @@
-"""Tests of the CTR use case (warehouse_ml.ctr): Beta priors, predicted vs observed CTR."""
+"""Tests of the CTR Beta priors per placement (warehouse_ml.ctr_priors)."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from warehouse_ml import ctr
+from warehouse_ml import ctr_priors
+
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def simulate_ads(
@@ -23,8 +29,8 @@ def simulate_ads(
 
 
 def fit_beta_prior(*args: object, **kwargs: object) -> tuple[float, float]:
-    """``(alpha, beta)`` of :func:`ctr.fit_beta_prior_details`."""
-    fit = ctr.fit_beta_prior_details(*args, **kwargs)
+    """``(alpha, beta)`` of :func:`ctr_priors.fit_beta_prior_details`."""
+    fit = ctr_priors.fit_beta_prior_details(*args, **kwargs)
     return fit.alpha, fit.beta
 
 
@@ -67,7 +73,7 @@ def test_fit_beta_prior_ignores_ads_below_min_impressions() -> None:
     # An ad with 99 impressions and an extreme CTR must not move the fit.
     with_small_ad = fit_beta_prior(base_clicks + [90], base_impressions + [99], min_impressions=100)
     assert with_small_ad == pytest.approx(expected)
-    details = ctr.fit_beta_prior_details(
+    details = ctr_priors.fit_beta_prior_details(
         base_clicks + [90], base_impressions + [99], min_impressions=100
     )
     assert details.ads_used == 4
@@ -78,10 +84,10 @@ def test_fit_beta_prior_falls_back_to_weak_prior_without_excess_variance() -> No
     # Four identical ads: observed variance 0, so var_true < 0 and the moments have no Beta.
     alpha, beta = fit_beta_prior([2, 2, 2, 2], [100, 100, 100, 100], min_impressions=100)
     pooled = (8 + 0.5) / (400 + 1)
-    assert alpha == pytest.approx(pooled * ctr.FALLBACK_PRIOR_STRENGTH)
-    assert beta == pytest.approx((1 - pooled) * ctr.FALLBACK_PRIOR_STRENGTH)
+    assert alpha == pytest.approx(pooled * ctr_priors.FALLBACK_PRIOR_STRENGTH)
+    assert beta == pytest.approx((1 - pooled) * ctr_priors.FALLBACK_PRIOR_STRENGTH)
     assert alpha + beta == pytest.approx(10.0)
-    details = ctr.fit_beta_prior_details([2, 2, 2, 2], [100, 100, 100, 100], 100)
+    details = ctr_priors.fit_beta_prior_details([2, 2, 2, 2], [100, 100, 100, 100], 100)
     assert details.is_fallback
 
 
@@ -103,7 +109,7 @@ def test_fit_beta_prior_without_clicks_stays_positive() -> None:
 def test_fit_beta_prior_falls_back_when_variance_exceeds_any_beta() -> None:
     # Half the ads never clicked, half always: var_true >= m(1 - m), no Beta fits.
     alpha, beta = fit_beta_prior([0, 0, 100, 100], [100, 100, 100, 100], 100)
-    assert alpha + beta == pytest.approx(ctr.FALLBACK_PRIOR_STRENGTH)
+    assert alpha + beta == pytest.approx(ctr_priors.FALLBACK_PRIOR_STRENGTH)
     assert alpha == pytest.approx((200.5 / 401) * 10)
 
 
@@ -143,8 +149,8 @@ def placement_totals() -> pd.DataFrame:
 
 
 def test_fit_placement_priors_fits_each_placement_on_its_own_ads() -> None:
-    priors = ctr.fit_placement_priors(placement_totals(), min_impressions=100)
-    assert list(priors.columns) == ctr.PRIOR_COLUMNS
+    priors = ctr_priors.fit_placement_priors(placement_totals(), min_impressions=100)
+    assert list(priors.columns) == ctr_priors.PRIOR_COLUMNS
     assert priors["placement"].tolist() == ["feed", "search"]
     search = priors.set_index("placement").loc["search"]
     alpha, beta = fit_beta_prior([1, 5, 10, 3], [100] * 4, min_impressions=100)
@@ -169,14 +175,14 @@ def test_fit_placement_priors_names_the_placement_with_too_few_ads() -> None:
         ]
     )
     with pytest.raises(ValueError, match="placement 'video'.*only 1 ads"):
-        ctr.fit_placement_priors(totals, min_impressions=100)
+        ctr_priors.fit_placement_priors(totals, min_impressions=100)
 
 
 def test_fit_placement_priors_needs_columns_and_rows() -> None:
     with pytest.raises(ValueError, match="needs columns \\['clicks'\\]"):
-        ctr.fit_placement_priors(placement_totals().drop(columns="clicks"))
+        ctr_priors.fit_placement_priors(placement_totals().drop(columns="clicks"))
     with pytest.raises(ValueError, match="no rows"):
-        ctr.fit_placement_priors(placement_totals().iloc[0:0])
+        ctr_priors.fit_placement_priors(placement_totals().iloc[0:0])
 
 
 def test_fit_placement_priors_do_not_depend_on_row_order() -> None:
@@ -190,11 +196,26 @@ def test_fit_placement_priors_do_not_depend_on_row_order() -> None:
             "impressions": impressions,
         }
     )
-    expected = ctr.fit_placement_priors(frame, min_impressions=100)
+    expected = ctr_priors.fit_placement_priors(frame, min_impressions=100)
     for seed in range(5):
         shuffled = frame.sample(frac=1.0, random_state=seed)
-        actual = ctr.fit_placement_priors(shuffled, min_impressions=100)
+        actual = ctr_priors.fit_placement_priors(shuffled, min_impressions=100)
         pd.testing.assert_frame_equal(actual, expected, check_exact=True)
+
+
+def test_prior_model_imports_no_scikit_learn() -> None:
+    """ctr_placement_priors runs in every build of the CTR chain: importing scikit-learn (about a
+    second) would cost more than its fit. Its modules must import numpy, pandas and pyarrow only."""
+    model = PROJECT / "models" / "intermediate" / "ctr" / "ctr_placement_priors.py"
+    lines = model.read_text().splitlines()
+    imports = [line for line in lines if line.startswith(("from ", "import "))]
+    assert imports == ["from warehouse_ml import ctr_priors, engine"]
+    listed = "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))"
+    probe = "; ".join(["import sys", *imports, listed])
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "[]"
 
 
 def _previous_counts_by_search(group: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from _dbt import output_of, run_dbt
 from _ml_synthetic import churn_frame, impression_frame
 from _ml_synthetic import spec_row as synthetic_spec_row
 
-from warehouse_ml import churn, ctr, lifecycle, registry, specs
+from warehouse_ml import churn, ctr, ctr_priors, lifecycle, registry, specs
 from warehouse_ml.errors import EmptyTrainingSetError
 
 PYTHON_MODELS = {
@@ -130,8 +130,8 @@ def test_ctr_priors_and_predictions_under_empty_have_the_real_columns(connection
             "impressions": [100] * 4,
         }
     )
-    fitted = ctr.fit_placement_priors(totals)
-    none = ctr.fit_placement_priors(totals.head(0), empty=True)
+    fitted = ctr_priors.fit_placement_priors(totals)
+    none = ctr_priors.fit_placement_priors(totals.head(0), empty=True)
     assert len(fitted) == 1 and len(none) == 0
     assert none.dtypes.to_dict() == fitted.dtypes.to_dict()
 
@@ -151,7 +151,7 @@ def test_without_empty_an_empty_input_still_fails_with_its_message(connection):
         )
     no_rows = pd.DataFrame({"placement": [], "clicks": [], "impressions": []})
     with pytest.raises(ValueError, match="got no rows"):
-        ctr.fit_placement_priors(no_rows)
+        ctr_priors.fit_placement_priors(no_rows)
 
 
 @pytest.fixture(scope="module")
