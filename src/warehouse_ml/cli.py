@@ -18,6 +18,17 @@ SCHEMA_ORDER = ("marts", "ml", "training", "intermediate", "staging", "reference
 SCRATCH_MARKER = "__dbt_tmp"
 
 
+def database_option(*names: str, default: Path, help: str):  # noqa: A002 (click's own name)
+    """The ``--db`` (or ``--build``) option of a command that reads a DuckDB file."""
+    return click.option(
+        *names,
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="warehouse_ml")
 def main() -> None:
@@ -215,11 +226,9 @@ def _echo_bi_connection(db: Path, publication: dict | None) -> None:
 
 
 @main.command()
-@click.option(
+@database_option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
     default=PUBLISHED_DB,
-    show_default=True,
     help="Published database (warehouse-ml publish), or any DuckDB file built by dbt.",
 )
 def summary(db: Path) -> None:
@@ -285,14 +294,7 @@ def summary(db: Path) -> None:
 
 
 @main.command()
-@click.option(
-    "--build",
-    "build_db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=BUILD_DB,
-    show_default=True,
-    help="DuckDB file the dbt build wrote.",
-)
+@database_option("--build", "build_db", default=BUILD_DB, help="DuckDB file the dbt build wrote.")
 @click.option(
     "--to",
     "published_db",
@@ -356,11 +358,9 @@ def _dbt_command() -> str:
 
 
 @main.command()
-@click.option(
+@database_option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
     default=BUILD_DB,
-    show_default=True,
     help="DuckDB file built by dbt (the build database holds the registries).",
 )
 @click.option(
@@ -403,13 +403,7 @@ def digest(db: Path, schemas: tuple[str, ...], out: Path | None) -> None:
 
 
 @main.command()
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("data/warehouse.duckdb"),
-    show_default=True,
-    help="DuckDB file built by dbt (opened read-only).",
-)
+@database_option("--db", default=PUBLISHED_DB, help="DuckDB file built by dbt (opened read-only).")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -437,11 +431,9 @@ def registry() -> None:
 
 
 @registry.command("export")
-@click.option(
+@database_option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
     default=BUILD_DB,
-    show_default=True,
     help="DuckDB file built by dbt (the build database holds the registries).",
 )
 @click.option(
@@ -467,11 +459,9 @@ def registry_export(db: Path, out: Path) -> None:
 
 
 @registry.command("import")
-@click.option(
+@database_option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
     default=BUILD_DB,
-    show_default=True,
     help="DuckDB file to restore into (created when absent): the build database.",
 )
 @click.option(
@@ -500,11 +490,9 @@ def experiment() -> None:
 
 
 @experiment.command("sampling")
-@click.option(
+@database_option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
     default=BUILD_DB,
-    show_default=True,
     help="A built warehouse (the build database of `make demo`); opened read-only.",
 )
 @click.option(
