@@ -144,6 +144,19 @@ def copy_database(build: Mapping[str, Any], work_dir: Path, database: str = DATA
     return target
 
 
+def copy_build(build: Mapping[str, Any], work_dir: Path) -> Path:
+    """Copy a finished build (its DuckDB file and ``target_warehouse/``) into ``work_dir``.
+
+    For a module that needs a whole default build it may change (publish it, rebuild part of it,
+    point ``mf`` at it): the copy of conftest's ``default_build`` is that build, without building
+    again. ``run_dbt`` on ``work_dir`` then continues from it. Returns the database's path.
+    """
+    work_dir.mkdir(parents=True, exist_ok=True)
+    target = f"target_{Path(DATABASE).stem}"
+    shutil.copytree(Path(build["work_dir"]) / target, work_dir / target)
+    return copy_database(build, work_dir)
+
+
 def drop_built_from(build: Mapping[str, Any], database: Path, model: str) -> list[str]:
     """Drop from ``database`` (a copy of ``build``'s) the model ``model`` and all built from it.
 

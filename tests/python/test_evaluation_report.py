@@ -54,12 +54,14 @@ def evaluation_digests(database: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def built(small_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """A built database, and the evaluation tables' digests before and after a rebuild."""
+def built(
+    small_raw_dir: Path, default_build: dict, tmp_path_factory: pytest.TempPathFactory
+) -> dict:
+    """A built database (a copy of the session's), and the evaluation tables' digests before and
+    after a rebuild of them."""
     work_dir = tmp_path_factory.mktemp("evaluation_report")
     raw = {"raw_data_path": str(small_raw_dir)}
-    passed(dbt.run_dbt("build", work_dir, raw))
-    database = work_dir / "warehouse.duckdb"
+    database = dbt.copy_build(default_build, work_dir)
     first = evaluation_digests(database)
     passed(dbt.run_dbt("build", work_dir, raw, args=["--select", "models/ml/evaluation"]))
     return {

@@ -1,8 +1,8 @@
 """Publish only tested data (issue 11, item 1): ``warehouse-ml publish`` and what BI readers see.
 
-One full ``dbt build`` (every model and test, no selection) of the small data set goes into a
-build database and is published; the default-suite tests work on that build, on publications of
-it and on edited copies of its ``run_results.json``. The ``slow`` test runs the whole story with
+One full ``dbt build`` (every model and test, no selection) of the small data set, a copy of the
+session's ``default_build``, is published; the default-suite tests work on that build, on
+publications of it and on edited copies of its ``run_results.json``. The ``slow`` test runs the whole story with
 real builds: a reader holds the published database open while a second full build (other raw
 data, so other rows and new model versions) runs and publishes, then a build whose test fails.
 """
@@ -29,11 +29,9 @@ from warehouse_ml.generate import write_dataset
 BUILD = "build/warehouse.duckdb"
 
 
-def full_build(work: Path, raw: Path, *, project: Path | None = None):
-    """A full ``dbt build`` into ``work/build/warehouse.duckdb`` (given ``project``: background)."""
+def full_build(work: Path, raw: Path, *, project: Path) -> subprocess.Popen:
+    """A full ``dbt build`` of ``project`` into ``work/build/warehouse.duckdb``, backgrounded."""
     (work / "build").mkdir(parents=True, exist_ok=True)
-    if project is None:
-        return dbt.run_dbt("build", work / "build", {"raw_data_path": str(raw)}, timeout=1800)
     env = {
         **os.environ,
         "WAREHOUSE_ML_DUCKDB_PATH": str(work / BUILD),
@@ -86,12 +84,10 @@ def publication_id(connection) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, small_raw_dir: Path) -> Path:
-    """A full build of the small data set, published once: the folder holding both."""
+def built(tmp_path_factory: pytest.TempPathFactory, default_build: dict) -> Path:
+    """A full build of the small data set (a copy of the session's), published once."""
     work = tmp_path_factory.mktemp("publish")
-    done = full_build(work, small_raw_dir)
-    output = dbt.output_of(done)
-    assert done.returncode == 0 and "ERROR=0" in output, output[-6000:]
+    dbt.copy_build(default_build, work / "build")
     result = publish_cli(work)
     assert result.exit_code == 0, result.output
     return work

@@ -28,11 +28,10 @@ PROJECT_LINKS = ("dbt_project.yml", "models", "macros", "seeds", "tests", "analy
 
 
 @pytest.fixture(scope="module")
-def semantic_build(small_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Build the project once (scale 0.02) and lay out a project folder `mf` can run in."""
+def semantic_build(default_build: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A copy of the session's build (scale 0.02) and a project folder `mf` can run in."""
     work = tmp_path_factory.mktemp("semantic")
-    done = dbt.run_dbt("build", work, {"raw_data_path": str(small_raw_dir)})
-    assert done.returncode == 0, dbt.output_of(done)[-4000:]
+    dbt.copy_build(default_build, work)
     project = work / "project"
     project.mkdir()
     for name in PROJECT_LINKS:
