@@ -173,6 +173,18 @@ def test_ctr_oracle_on_all_impressions_matches_the_clicks(
     assert metrics.scalar_metrics(y, wrong)["roc_auc"] < right_auc - 0.05
 
 
+def test_oracles_refuse_raw_data_of_another_generator() -> None:
+    manifest = {"generator_version": "1.3.0", "scale": 1.0, "seed": 42}
+    assert "generator 1.3.0" in oracle.generator_mismatch(manifest)
+    assert "--scale 1.0 --seed 42" in oracle.generator_mismatch(manifest)
+    from warehouse_ml.generate import common
+
+    assert (
+        oracle.generator_mismatch({**manifest, "generator_version": common.GENERATOR_VERSION})
+        is None
+    )
+
+
 def test_missing_database_says_run_make_demo(tmp_path: Path) -> None:
     with pytest.raises(ExperimentInputError, match="run `make demo` first"):
         sampling.run(tmp_path / "absent.duckdb", out=None, progress=False)

@@ -98,6 +98,22 @@ def churn_probability(
     return np.clip(np.exp(-expected), 1e-9, 1.0 - 1e-9)
 
 
+def generator_mismatch(manifest: dict) -> str | None:
+    """Why the oracles cannot read this raw data (another generator version), or None.
+
+    The oracles recompute the latents and probabilities with this package's generator; raw data
+    of another version (e.g. 1.3.0, before the launch ramp) drew them differently.
+    """
+    version = manifest.get("generator_version")
+    if version == c.GENERATOR_VERSION:
+        return None
+    return (
+        f"the raw data were written by generator {version}, the oracles recompute generator "
+        f"{c.GENERATOR_VERSION}; regenerate them (warehouse-ml generate --scale "
+        f"{manifest.get('scale')} --seed {manifest.get('seed')}) and rebuild"
+    )
+
+
 def launch_knobs(manifest: dict) -> dict:
     """The launch knobs the raw data was generated with, from its manifest.
 

@@ -730,6 +730,8 @@ def _ceiling(
     manifest = oracle.read_raw_manifest(raw) if raw is not None else None
     if manifest is None:
         return {"skipped": f"no raw data manifest at {raw} (pass --raw <the build's raw data>)"}
+    if oracle.generator_mismatch(manifest):
+        return {"skipped": oracle.generator_mismatch(manifest)}
     horizon = warehouse.connection.execute(
         "select max(date_diff('day', observation_date, label_horizon_end_date)) "
         f"from {warehouse.name('int_churn_observation_dates')}"
@@ -801,6 +803,8 @@ def _ctr_ceiling(
     manifest = oracle.read_raw_manifest(raw) if raw is not None else None
     if manifest is None:
         return {"skipped": f"no raw data manifest at {raw} (pass --raw <the build's raw data>)"}
+    if oracle.generator_mismatch(manifest):
+        return {"skipped": oracle.generator_mismatch(manifest)}
     knobs = oracle.launch_knobs(manifest)
     spec: ModelSpec = evaluation["spec"]
     model = evaluation["model"]
