@@ -8,11 +8,13 @@ from pathlib import Path
 
 import _dbt as dbt
 import duckdb
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from warehouse_ml import metrics
 from warehouse_ml.cli import main
-from warehouse_ml.experiment import sampling
+from warehouse_ml.experiment import oracle, sampling
 from warehouse_ml.experiment.render import ExperimentInputError
 
 FRACTIONS = (0.25, 0.5, 1.0)
@@ -106,6 +108,81 @@ def test_transaction_arm_and_ceiling(experiment: dict) -> None:
         assert figures["gap"]["roc_auc"] == pytest.approx(
             figures["oracle"]["roc_auc"] - figures["model"]["roc_auc"]
         )
+
+
+def test_ctr_ceiling_is_the_generators_click_probability(
+    experiment: dict, small_raw_dir: Path
+) -> None:
+    """The CTR oracle joins the generator's latents to the warehouse's impressions correctly."""
+    ceiling = experiment["results"]["ctr"]["ceiling"]
+    assert ceiling["raw_seed"] == 7 and ceiling["launch"]["new_category"] is True
+    day = ceiling["datasets"]["evaluation_day"]
+    # The generator's own probability ranks better than the fitted model, and its NE is lower.
+    assert day["oracle"]["roc_auc"] > day["model"]["roc_auc"] > 0.5
+    assert day["oracle"]["normalized_entropy"] < day["model"]["normalized_entropy"]
+    assert day["gap"]["roc_auc"] == pytest.approx(
+        day["oracle"]["roc_auc"] - day["model"]["roc_auc"]
+    )
+    assert day["oracle"]["calibration"] == pytest.approx(
+        day["oracle_expected_clicks"] / day["clicks"]
+    )
+    assert day["model_over_oracle"] == pytest.approx(
+        day["model_expected_clicks"] / day["oracle_expected_clicks"]
+    )
+    assert "evaluation_day_new_category" in ceiling["datasets"]
+    days = ceiling["days"]
+    assert len(days) == sampling.CTR_CEILING_DAYS + 1
+    assert days[-1]["clicks"] == day["clicks"] and days[-1]["impressions"] == day["impressions"]
+    # Over the eight days the clicks are the generator's draws: observed within 4 binomial
+    # standard errors of the expected clicks (a wrong join -- an ad, viewer or hour off -- fails).
+    clicks = sum(d["clicks"] for d in days)
+    expected = sum(d["oracle_calibration"] * d["clicks"] for d in days)
+    # A day's standard deviation of clicks is its standard error times its expected clicks.
+    variance = sum(
+        (d["calibration_standard_error"] * d["oracle_calibration"] * d["clicks"]) ** 2 for d in days
+    )
+    assert abs(expected - clicks) < 4 * variance**0.5, (expected, clicks)
+    markdown = (experiment["out"] / "sampling_validity.md").read_text()
+    assert "## CTR ceiling" in markdown and "| evaluation_day | oracle |" in markdown
+
+
+def test_ctr_oracle_on_all_impressions_matches_the_clicks(
+    default_build: dict, small_raw_dir: Path
+) -> None:
+    """Every impression of the small build: the generator's probability explains its clicks."""
+    with duckdb.connect(str(default_build["db"]), read_only=True) as connection:
+        rows = connection.sql(
+            "select ad_id, user_id, placement, device, impressed_at, is_clicked "
+            "from marts.fct_impression_features"
+        ).df()
+    manifest = oracle.read_raw_manifest(small_raw_dir)
+    p = oracle.click_probability(
+        rows, seed=manifest["seed"], scale=manifest["scale"], **oracle.launch_knobs(manifest)
+    )
+    y = rows["is_clicked"].astype(int).to_numpy()
+    standard_error = oracle.calibration_standard_error(p)
+    assert standard_error == pytest.approx(np.sqrt(np.sum(p * (1 - p))) / np.sum(p))
+    assert abs(p.sum() / y.sum() - 1) < 4 * standard_error, (p.sum(), y.sum())
+    assert metrics.scalar_metrics(y, p)["roc_auc"] > 0.75
+    shuffled = np.random.default_rng(0).permutation(rows["user_id"].to_numpy())
+    wrong = oracle.click_probability(
+        rows.assign(user_id=shuffled), seed=manifest["seed"], scale=manifest["scale"]
+    )
+    # A wrong join (viewers shuffled) loses the interest term: much worse ranking.
+    right_auc = metrics.scalar_metrics(y, p)["roc_auc"]
+    assert metrics.scalar_metrics(y, wrong)["roc_auc"] < right_auc - 0.05
+
+
+def test_oracles_refuse_raw_data_of_another_generator() -> None:
+    manifest = {"generator_version": "1.3.0", "scale": 1.0, "seed": 42}
+    assert "generator 1.3.0" in oracle.generator_mismatch(manifest)
+    assert "--scale 1.0 --seed 42" in oracle.generator_mismatch(manifest)
+    from warehouse_ml.generate import common
+
+    assert (
+        oracle.generator_mismatch({**manifest, "generator_version": common.GENERATOR_VERSION})
+        is None
+    )
 
 
 def test_missing_database_says_run_make_demo(tmp_path: Path) -> None:

@@ -339,7 +339,7 @@ def run(
     ctr_fits = sum(
         1 if (r == 1.0 and ctr_fraction == 1.0) else len(seed_list) for r in negative_rates
     )
-    bar = _Progress(churn_fits + len(seed_list) + ctr_fits + 2 * len(seed_list) + 1, progress)
+    bar = _Progress(churn_fits + len(seed_list) + ctr_fits + 2 * len(seed_list) + 2, progress)
     try:
         churn_results = _churn(
             warehouse, churn_spec, sql, seed_list, churn_fractions, transaction_fraction, bar
@@ -347,6 +347,9 @@ def run(
         ctr_results = _ctr(warehouse, ctr_spec, sql, seed_list, negative_rates, bar)
         bar.step("churn ceiling")
         churn_results["ceiling"] = _ceiling(warehouse, churn_results.pop("_evaluation"), raw)
+        bar.done()
+        bar.step("CTR ceiling")
+        ctr_results["ceiling"] = _ctr_ceiling(warehouse, sql, ctr_results.pop("_evaluation"), raw)
         bar.done()
     finally:
         bar.close()
@@ -708,6 +711,15 @@ def _ctr(
             "metrics": serving["metrics"],
             "registered": _registered_metrics(warehouse, spec),
         }
+    reference = serving or rates[max(rates)][0]
+    out["_evaluation"] = {
+        "frames": {name: frame for name, frame in frames.items() if len(frame)},
+        "model": reference["model"],
+        "model_label": "serving design"
+        if serving is not None
+        else f"{max(rates):.0%} negatives, seed {reference['seed']}",
+        "spec": spec,
+    }
     return out
 
 
@@ -718,6 +730,8 @@ def _ceiling(
     manifest = oracle.read_raw_manifest(raw) if raw is not None else None
     if manifest is None:
         return {"skipped": f"no raw data manifest at {raw} (pass --raw <the build's raw data>)"}
+    if oracle.generator_mismatch(manifest):
+        return {"skipped": oracle.generator_mismatch(manifest)}
     horizon = warehouse.connection.execute(
         "select max(date_diff('day', observation_date, label_horizon_end_date)) "
         f"from {warehouse.name('int_churn_observation_dates')}"
@@ -751,6 +765,91 @@ def _ceiling(
             "model": {m: served[m] for m in REPORTED_METRICS},
             "gap": {m: ceiling[m] - served[m] for m in REPORTED_METRICS},
         }
+    return out
+
+
+CTR_CEILING_DAYS = 7
+"""Days before the CTR evaluation day whose calibration the CTR ceiling also lists (the day-to-day
+scatter of observed clicks around the generator's expected clicks)."""
+
+
+def _ceiling_figures(y: np.ndarray, p_oracle: np.ndarray, p_model: np.ndarray) -> dict[str, Any]:
+    """Oracle and model metrics of one set of impressions, with the calibration's noise."""
+    oracle_metrics = metrics.scalar_metrics(y, p_oracle)
+    model_metrics = metrics.scalar_metrics(y, p_model)
+    return {
+        "impressions": int(len(y)),
+        "clicks": int(y.sum()),
+        "oracle_expected_clicks": float(p_oracle.sum()),
+        "model_expected_clicks": float(p_model.sum()),
+        # The model's expected clicks over the generator's: its bias without the clicks' noise.
+        "model_over_oracle": float(p_model.sum() / p_oracle.sum()),
+        "calibration_standard_error": oracle.calibration_standard_error(p_oracle),
+        "oracle": {m: oracle_metrics[m] for m in REPORTED_METRICS},
+        "model": {m: model_metrics[m] for m in REPORTED_METRICS},
+        "gap": {m: oracle_metrics[m] - model_metrics[m] for m in REPORTED_METRICS},
+    }
+
+
+def _ctr_ceiling(
+    warehouse: Warehouse, sql: Mapping[str, str], evaluation: Mapping[str, Any], raw: Path | None
+) -> dict[str, Any]:
+    """The generator's click probability against the reference CTR model, on the same rows.
+
+    The evaluation sets (the evaluation day, its new-category rows) and, day by day, the
+    :data:`CTR_CEILING_DAYS` days before it: how far one day's observed clicks stray from the
+    generator's expected clicks, i.e. whether a calibration within +-2% is measurable on a day.
+    """
+    manifest = oracle.read_raw_manifest(raw) if raw is not None else None
+    if manifest is None:
+        return {"skipped": f"no raw data manifest at {raw} (pass --raw <the build's raw data>)"}
+    if oracle.generator_mismatch(manifest):
+        return {"skipped": oracle.generator_mismatch(manifest)}
+    knobs = oracle.launch_knobs(manifest)
+    spec: ModelSpec = evaluation["spec"]
+    model = evaluation["model"]
+
+    def probability(frame: pd.DataFrame) -> np.ndarray:
+        return oracle.click_probability(
+            frame, seed=int(manifest["seed"]), scale=float(manifest["scale"]), **knobs
+        )
+
+    out: dict[str, Any] = {
+        "definition": "the click probability the generator drew each click with "
+        "(warehouse_ml.experiment.oracle.click_probability)",
+        "raw_seed": manifest["seed"],
+        "raw_scale": manifest["scale"],
+        "generator_version": manifest.get("generator_version"),
+        "launch": knobs,
+        "model": evaluation["model_label"],
+        "datasets": {},
+        "days": [],
+    }
+    for name, frame in evaluation["frames"].items():
+        y = frame[spec.label].astype("int64").to_numpy()
+        out["datasets"][name] = _ceiling_figures(y, probability(frame), model.predict_proba(frame))
+    days = warehouse.frame(
+        f"select * from {warehouse.name('fct_impression_features')} where impression_date >= "
+        f"{sql['ctr_evaluation_date']} - interval {CTR_CEILING_DAYS} day "
+        f"and impression_date <= {sql['ctr_evaluation_date']}",
+        spec.max_training_rows,
+    )
+    days["__oracle"] = probability(days)
+    days["__model"] = model.predict_proba(days)
+    for day, frame in days.groupby("impression_date", sort=True):
+        y = frame[spec.label].astype("int64").to_numpy()
+        p_oracle, p_model = frame["__oracle"].to_numpy(), frame["__model"].to_numpy()
+        out["days"].append(
+            {
+                "impression_date": str(pd.Timestamp(day).date()),
+                "impressions": int(len(y)),
+                "clicks": int(y.sum()),
+                "oracle_calibration": float(p_oracle.sum() / max(y.sum(), 1)),
+                "model_calibration": float(p_model.sum() / max(y.sum(), 1)),
+                "model_over_oracle": float(p_model.sum() / p_oracle.sum()),
+                "calibration_standard_error": oracle.calibration_standard_error(p_oracle),
+            }
+        )
     return out
 
 
@@ -1013,6 +1112,7 @@ def markdown(results: Mapping[str, Any]) -> str:
             )
             + " |"
         )
+    lines += _ctr_ceiling_markdown(ctr.get("ceiling", {}))
     for name, section in (("churn", churn), ("ctr", ctr)):
         if "serving_design" in section:
             serving = section["serving_design"]
@@ -1023,3 +1123,47 @@ def markdown(results: Mapping[str, Any]) -> str:
                 f"`{json.dumps(_clean(serving['registered']))}`.",
             ]
     return "\n".join(lines) + "\n"
+
+
+def _ctr_ceiling_markdown(ceiling: Mapping[str, Any]) -> list[str]:
+    """The CTR ceiling table and its day-by-day calibration table."""
+    if not ceiling.get("datasets"):
+        return ["", f"CTR ceiling: {ceiling.get('skipped')}"] if ceiling else []
+    lines = [
+        "",
+        f"## CTR ceiling ({ceiling['definition']}; launch {json.dumps(ceiling['launch'])}; "
+        f"model: {ceiling['model']})",
+        "",
+        "calibration ± s.e.: the standard error the clicks' binomial noise alone gives mean "
+        "predicted / observed (sqrt(sum p(1-p)) / sum p, p the generator's); model / oracle: the "
+        "model's expected clicks over the generator's (its bias without that noise).",
+        "",
+        "| dataset | | impressions | clicks | ROC AUC | PR AUC | NE | calibration | "
+        "calibration s.e. | model / oracle |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, figures in ceiling["datasets"].items():
+        for who in ("oracle", "model", "gap"):
+            lines.append(
+                f"| {name} | {who} | {figures['impressions']} | {figures['clicks']} | "
+                + " | ".join(f"{figures[who][m]:.4f}" for m in REPORTED_METRICS)
+                + f" | {figures['calibration_standard_error']:.4f} | "
+                + (f"{figures['model_over_oracle']:.4f} |" if who == "model" else "|")
+            )
+    if ceiling.get("days"):
+        lines += [
+            "",
+            "Day by day up to the evaluation day: mean predicted / observed of the generator's "
+            "probability (oracle) and of the model, with the oracle's binomial standard error.",
+            "",
+            "| day | impressions | clicks | oracle calibration | model calibration | "
+            "model / oracle | s.e. |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for day in ceiling["days"]:
+            lines.append(
+                f"| {day['impression_date']} | {day['impressions']} | {day['clicks']} | "
+                f"{day['oracle_calibration']:.4f} | {day['model_calibration']:.4f} | "
+                f"{day['model_over_oracle']:.4f} | {day['calibration_standard_error']:.4f} |"
+            )
+    return lines
