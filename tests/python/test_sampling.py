@@ -588,8 +588,8 @@ def test_sample_representativeness_is_one_query_whatever_the_feature_count(
     project: DbtProject,
 ) -> None:
     """All features in one query (long form): 40 features add a value-list row and two case
-    branches each, not a set of CTEs per feature. A set per feature made the report's Spark plan take
-    minutes to plan and ran a 3g driver out of heap (70 features over 3 training sets)."""
+    branches each, not a set of CTEs per feature. A set per feature made the report's Spark plan
+    take minutes to plan and ran a 3g driver out of heap (55 features over 3 training sets)."""
 
     def compiled(count: int) -> str:
         features = ", ".join(f"'f{i}'" for i in range(count))
