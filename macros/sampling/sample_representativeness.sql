@@ -91,93 +91,125 @@
             ) as share_variance_factor
         from _sr_design
     ),
-    {% for feature in features %}
-    {%- set i = loop.index %}
-    {#- The population is read once per feature and reduced to its distinct values with their row counts:
-        exact, the same SQL on every engine, and memory that grows with distinct values, not rows
-        (a quantile aggregate over 100M rows holds them all). -#}
-    _sr_population_values_{{ i }} as (
+    {#- Every feature in one pass, in long form: each row of the population (and of the sample) is read
+        once and crossed with the feature list, a value a row, so the query is the same size whatever the
+        number of features and every step below is partitioned by feature_index (the plan of one query
+        per feature grew with the feature count: minutes of Spark planning and a 3g driver out of heap).
+        The population is reduced to its distinct values with their row counts: exact, the same SQL on
+        every engine, and memory that grows with distinct values, not rows (a quantile aggregate over
+        100M rows holds them all). Every figure is the same expression as per feature, summed exactly,
+        so the figures do not depend on the form. -#}
+    _sr_feature_names as (
+        select * from (
+            values
+            {%- for feature in features %}
+            ({{ loop.index }}, {{ warehouse_ml.sql_string_literal(feature) }}){{ ',' if not loop.last }}
+            {%- endfor %}
+        ) as feature_names (feature_index, feature_name)
+    ),
+
+    _sr_population_values as (
         select
+            feature_index,
             feature_value,
             count(*) as value_rows
         from (
-            select cast({{ feature }} as double) as feature_value
-            from {{ population }}
-            {%- if population_where %}
-            where {{ population_where }}
-            {%- endif %}
+            select
+                feature_names.feature_index,
+                {{ warehouse_ml._sampling_feature_value('population_rows', features) }} as feature_value
+            from (
+                select * from {{ population }}
+                {%- if population_where %}
+                where {{ population_where }}
+                {%- endif %}
+            ) as population_rows
+            cross join _sr_feature_names as feature_names
         ) as population_values
-        group by feature_value
+        group by feature_index, feature_value
     ),
 
-    _sr_edges_{{ i }} as (
-        {{ warehouse_ml._sampling_quantile_edges('_sr_population_values_' ~ i, bins) }}
+    _sr_edges as (
+        {{ warehouse_ml._sampling_quantile_edges('_sr_population_values', bins, ['feature_index']) }}
     ),
 
     {#- Binary: every non-null population value is 0 or 1 (a boolean, a 0/1 label). -#}
-    _sr_population_mean_{{ i }} as (
+    _sr_population_mean as (
         select
+            feature_index,
             {{ warehouse_ml.safe_rate(warehouse_ml.exact_decimal_sum('feature_value * value_rows'), 'sum(case when feature_value is not null then value_rows end)') }} as population_mean,
             coalesce(sum(case when feature_value is not null then value_rows end), 0) > 0
             and coalesce(sum(case when feature_value not in (0, 1) then value_rows end), 0) = 0 as is_binary
-        from _sr_population_values_{{ i }}
+        from _sr_population_values
+        group by feature_index
     ),
 
-    _sr_sample_{{ i }} as (
+    _sr_sample as (
         select
-            cast({{ feature }} as double) as feature_value,
-            {{ weight_expression }} as sample_weight,
-            {{ cluster_expression }} as cluster_key
-        from {{ sample }}
+            feature_names.feature_index,
+            {{ warehouse_ml._sampling_feature_value('sample_rows', features) }} as feature_value,
+            {{ 'cast(sample_rows.' ~ weight_column ~ ' as double)' if weight_column else weight_expression }} as sample_weight,
+            {{ 'cast(sample_rows.' ~ cluster_column ~ ' as string)' if cluster_column else cluster_expression }} as cluster_key
+        from {{ sample }} as sample_rows
+        cross join _sr_feature_names as feature_names
     ),
 
     {#- Design variance of the weighted mean (a rate, for a binary feature), by Taylor linearisation of the ratio
         under Poisson sampling of the units (rows, or clusters): the sum over sampled units of
         (1 - 1/w) x (sum of w (x - population mean))^2, over the squared weight of the non-null rows. -#}
-    _sr_sample_units_{{ i }} as (
+    _sr_value_units as (
         select
+            feature_index,
             max(sample_weight) as unit_weight,
             {{ warehouse_ml.exact_sum('case when feature_value is not null then sample_weight * feature_value end') }} as weighted_value_sum,
             {{ warehouse_ml.exact_sum('case when feature_value is not null then sample_weight end') }} as value_weight_sum
-        from _sr_sample_{{ i }}
+        from _sr_sample
         where cluster_key is not null
-        group by cluster_key
+        group by feature_index, cluster_key
         union all
         select
+            feature_index,
             sample_weight as unit_weight,
             case when feature_value is not null then sample_weight * feature_value end as weighted_value_sum,
             case when feature_value is not null then sample_weight end as value_weight_sum
-        from _sr_sample_{{ i }}
+        from _sr_sample
         where cluster_key is null
     ),
 
-    _sr_mean_variance_{{ i }} as (
+    _sr_mean_variance as (
         select
+            units.feature_index,
             {{ warehouse_ml.exact_sum(
                 'greatest(1 - 1 / units.unit_weight, 0)'
                 ~ ' * (coalesce(units.weighted_value_sum, 0) - population.population_mean * coalesce(units.value_weight_sum, 0))'
                 ~ ' * (coalesce(units.weighted_value_sum, 0) - population.population_mean * coalesce(units.value_weight_sum, 0))'
             ) }} as linearised_variance_sum
-        from _sr_sample_units_{{ i }} as units
-        cross join _sr_population_mean_{{ i }} as population
+        from _sr_value_units as units
+        inner join _sr_population_mean as population
+            on units.feature_index = population.feature_index
+        group by units.feature_index
     ),
 
-    _sr_population_bins_{{ i }} as (
+    {#- A feature without a non-null population value has no edges row: its values are null (bin -1). -#}
+    _sr_population_bins as (
         select
+            feature_index,
             bin,
             sum(value_rows) as row_count
         from (
             select
+                values_.feature_index,
                 values_.value_rows,
                 {{ warehouse_ml._sampling_bin_expression(edge_count) }} as bin
-            from _sr_population_values_{{ i }} as values_
-            cross join _sr_edges_{{ i }} as edges
+            from _sr_population_values as values_
+            left join _sr_edges as edges
+                on values_.feature_index = edges.feature_index
         ) as binned
-        group by bin
+        group by feature_index, bin
     ),
 
-    _sr_sample_bins_{{ i }} as (
+    _sr_sample_bins as (
         select
+            feature_index,
             bin,
             count(*) as row_count,
             {{ warehouse_ml.exact_decimal_sum('sample_weight') }} as weight_sum,
@@ -185,39 +217,57 @@
             {{ warehouse_ml.exact_decimal_sum('case when feature_value is not null then sample_weight end') }} as value_weight_sum
         from (
             select
+                values_.feature_index,
                 values_.feature_value,
                 values_.sample_weight,
                 {{ warehouse_ml._sampling_bin_expression(edge_count) }} as bin
-            from _sr_sample_{{ i }} as values_
-            cross join _sr_edges_{{ i }} as edges
+            from _sr_sample as values_
+            left join _sr_edges as edges
+                on values_.feature_index = edges.feature_index
         ) as binned
-        group by bin
+        group by feature_index, bin
     ),
 
-    _sr_shares_{{ i }} as (
+    _sr_joined_bins as (
         select
+            coalesce(population_bins.feature_index, sample_bins.feature_index) as feature_index,
             coalesce(population_bins.bin, sample_bins.bin) as bin,
-            coalesce(population_bins.row_count, 0) as population_rows,
-            coalesce(sample_bins.row_count, 0) as sample_rows,
+            population_bins.row_count as population_row_count,
+            sample_bins.row_count as sample_row_count,
+            sample_bins.weight_sum as sample_weight_sum,
             sample_bins.weighted_value_sum,
-            sample_bins.value_weight_sum,
-            {{ warehouse_ml.safe_rate('coalesce(population_bins.row_count, 0)', 'sum(coalesce(population_bins.row_count, 0)) over ()') }} as population_share,
-            {{ warehouse_ml.safe_rate('coalesce(sample_bins.weight_sum, 0)', 'sum(coalesce(sample_bins.weight_sum, 0)) over ()') }} as sample_share
-        from _sr_population_bins_{{ i }} as population_bins
-        full outer join _sr_sample_bins_{{ i }} as sample_bins
-            on population_bins.bin = sample_bins.bin
+            sample_bins.value_weight_sum
+        from _sr_population_bins as population_bins
+        full outer join _sr_sample_bins as sample_bins
+            on
+                population_bins.feature_index = sample_bins.feature_index
+                and population_bins.bin = sample_bins.bin
     ),
 
-    _sr_cumulative_{{ i }} as (
+    _sr_shares as (
+        select
+            feature_index,
+            bin,
+            coalesce(population_row_count, 0) as population_rows,
+            coalesce(sample_row_count, 0) as sample_rows,
+            weighted_value_sum,
+            value_weight_sum,
+            {{ warehouse_ml.safe_rate('coalesce(population_row_count, 0)', 'sum(coalesce(population_row_count, 0)) over (partition by feature_index)') }} as population_share,
+            {{ warehouse_ml.safe_rate('coalesce(sample_weight_sum, 0)', 'sum(coalesce(sample_weight_sum, 0)) over (partition by feature_index)') }} as sample_share
+        from _sr_joined_bins
+    ),
+
+    _sr_cumulative as (
         select
             *,
-            sum(population_share) over (order by bin rows between unbounded preceding and current row) as population_cdf,
-            sum(sample_share) over (order by bin rows between unbounded preceding and current row) as sample_cdf
-        from _sr_shares_{{ i }}
+            sum(population_share) over (partition by feature_index order by bin rows between unbounded preceding and current row) as population_cdf,
+            sum(sample_share) over (partition by feature_index order by bin rows between unbounded preceding and current row) as sample_cdf
+        from _sr_shares
     ),
 
-    _sr_bin_figures_{{ i }} as (
+    _sr_bin_figures as (
         select
+            feature_index,
             cast(sum(population_rows) as bigint) as population_rows,
             cast(sum(sample_rows) as bigint) as sample_rows,
             {{ warehouse_ml.safe_rate('sum(weighted_value_sum)', 'sum(value_weight_sum)') }} as sample_mean,
@@ -226,51 +276,62 @@
             {{ warehouse_ml.exact_sum(warehouse_ml.psi_term('sample_share', 'population_share')) }} as psi,
             max(abs(sample_cdf - population_cdf)) as ks_statistic,
             greatest(count(case when population_rows > 0 then 1 end), 2) - 1 as degrees_of_freedom
-        from _sr_cumulative_{{ i }}
+        from _sr_cumulative
+        group by feature_index
     ),
 
-    _sr_feature_{{ i }} as (
+    {#- Driven by the feature list, so a feature of an empty population and sample still gets its row (with the
+        figures an aggregate over no rows gives: null sums, 1 degree of freedom, not binary). -#}
+    _sr_feature as (
         select
-            '{{ feature }}' as feature_name,
+            feature_names.feature_name,
             figures.population_rows,
             figures.sample_rows,
             population.population_mean,
             figures.sample_mean,
             figures.psi,
             figures.ks_statistic,
-            population.is_binary,
+            coalesce(population.is_binary, false) as is_binary,
             sqrt(variance.linearised_variance_sum) / nullif(figures.sample_value_weight, 0) as mean_standard_error,
             noise.effective_sample_rows,
             noise.effective_population_rows,
-            case figures.degrees_of_freedom
+            case coalesce(figures.degrees_of_freedom, 1)
                 {%- for df, quantile in critical.chi_square.items() %}
                 when {{ df }} then cast({{ '%.17g' | format(quantile) }} as double)
                 {%- endfor %}
             end * noise.share_variance_factor as psi_threshold,
             cast({{ '%.17g' | format(critical.ks_c) }} as double) * sqrt(noise.share_variance_factor) as ks_threshold
-        from _sr_bin_figures_{{ i }} as figures
-        cross join _sr_population_mean_{{ i }} as population
-        cross join _sr_mean_variance_{{ i }} as variance
+        from _sr_feature_names as feature_names
+        left join _sr_bin_figures as figures
+            on feature_names.feature_index = figures.feature_index
+        left join _sr_population_mean as population
+            on feature_names.feature_index = population.feature_index
+        left join _sr_mean_variance as variance
+            on feature_names.feature_index = variance.feature_index
         cross join _sr_noise as noise
     ),
-    {% endfor %}
 
     _sr_features as (
-        {%- for feature in features %}
         select
             *,
             {#- The interval an honest sample's rate falls in: population rate +- z standard errors of the design. -#}
             case when is_binary then population_mean - cast({{ '%.17g' | format(critical.rate_z) }} as double) * mean_standard_error end as rate_interval_lower,
             case when is_binary then population_mean + cast({{ '%.17g' | format(critical.rate_z) }} as double) * mean_standard_error end as rate_interval_upper,
             cast({{ '%.17g' | format(critical.per_check_alpha) }} as double) as check_alpha
-        from _sr_feature_{{ loop.index }}
-        {%- if not loop.last %}
-        union all
-        {%- endif %}
-        {%- endfor %}
+        from _sr_feature
     )
 
     select * from _sr_features
+{%- endmacro %}
+
+
+{#- Private: the value of feature number feature_names.feature_index of a row of `rows`, as a double (see _sampling__macros.yml). -#}
+{% macro _sampling_feature_value(rows, features) -%}
+    case feature_names.feature_index
+        {%- for feature in features %}
+        when {{ loop.index }} then cast({{ rows }}.{{ feature }} as double)
+        {%- endfor %}
+    end
 {%- endmacro %}
 
 

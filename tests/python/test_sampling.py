@@ -584,6 +584,30 @@ def test_critical_values_match_scipy(project: DbtProject) -> None:
         assert 0 < excess < 0.04, (df, excess)
 
 
+def test_sample_representativeness_is_one_query_whatever_the_feature_count(
+    project: DbtProject,
+) -> None:
+    """All features in one query (long form): 40 features add a value-list row and two case
+    branches each, not a set of CTEs per feature. A set per feature made the report's Spark plan
+    take minutes to plan and ran a 3g driver out of heap (55 features over 3 training sets)."""
+
+    def compiled(count: int) -> str:
+        features = ", ".join(f"'f{i}'" for i in range(count))
+        return project.compile(
+            "{{ sample_representativeness('sample_rows', 'population_rows', [" + features + "], "
+            "weight_column='sample_weight', cluster_column='customer_id', "
+            "population_where='is_labelled') }}"
+        )
+
+    one, forty = compiled(1), compiled(40)
+    assert one.count(" as (") == forty.count(" as (") == 20
+    # The population and the sample are each read the same number of times (design, values).
+    for relation in ("from population_rows", "from sample_rows"):
+        assert one.count(relation) == forty.count(relation) >= 2, relation
+    assert forty.count("is_labelled") == one.count("is_labelled")
+    assert (len(forty) - len(one)) / 39 < 200
+
+
 @pytest.mark.spark
 def test_singular_macro_tests_pass_on_spark(tmp_path: Path) -> None:
     """The same singular tests on a local Spark session (portable mode: the same rows as DuckDB)."""

@@ -4,7 +4,8 @@
 {#- The populations are rebuilt from the training models' own sampling specs (read from the graph at execute time). -#}
 {%- set ctr_recent_sampling = training_sampling_spec('trn_ctr__recent_sample') -%}
 {#- Samples and populations are passed to the macros as relations, not CTEs over them: the macros read
-    them once per feature, and DuckDB materialises a CTE that is read more than once. -#}
+    them more than once (the design's sizes, then every feature's values in one pass), and DuckDB
+    materialises a CTE that is read more than once. -#}
 {%- set training_sets = [
     {'name': 'trn_churn__cluster_sample', 'population': ref('fct_customer_churn_features'),
      'population_where': 'is_label_complete and observation_date < '
@@ -16,7 +17,6 @@
      'population_where': none, 'features': ctr_features, 'strata': ['product_category', 'placement'], 'cluster_column': none},
 ] -%}
 
--- sqlfluff:max_parse_nodes:400000
 with
 
 ctr_recent_population as (
