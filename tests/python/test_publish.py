@@ -2,9 +2,10 @@
 
 One full ``dbt build`` (every model and test, no selection) of the small data set, a copy of the
 session's ``default_build``, is published; the default-suite tests work on that build, on
-publications of it and on edited copies of its ``run_results.json``. The ``slow`` test runs the whole story with
-real builds: a reader holds the published database open while a second full build (other raw
-data, so other rows and new model versions) runs and publishes, then a build whose test fails.
+publications of it and on edited copies of its ``run_results.json``. The ``slow`` test runs the
+whole story with real builds: a reader holds the published database open while a second full
+build (other raw data, so other rows and new model versions) runs and publishes, then a build
+whose test fails.
 """
 
 from __future__ import annotations
