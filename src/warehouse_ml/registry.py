@@ -107,6 +107,7 @@ CODE_MODULES = (
     "engine",
     "churn",
     "ctr",
+    "ctr_priors",
 )
 """The library modules that can change a model or its scores, hashed in this order by
 :func:`code_version` (tests/python/test_registry.py checks every other module is listed as not
