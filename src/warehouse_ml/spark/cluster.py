@@ -52,6 +52,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[3]
 HOST = "127.0.0.1"
 CLUSTER_TARGET = "spark_cluster"
 THRIFT_TARGET = "spark_thrift"
+THRIFT_SERVER_MEMORY = "2g"
+"""The Thrift server's own heap by default (``--thrift-memory``): see :func:`thrift_server`."""
 THRIFT_SELECTOR = ("--exclude", "path:models/**/*.py+")
 """What cannot run over Thrift: Python models and every node downstream of one (their tests too).
 ``config.language:python`` matches nothing in dbt 1.11 (``language`` is a node property, not a
@@ -353,9 +355,16 @@ THRIFT_CONF = {
 
 
 @contextmanager
-def thrift_server(work: Path, cluster: Cluster, cores: int, memory: str) -> Iterator[int]:
+def thrift_server(
+    work: Path, cluster: Cluster, cores: int, memory: str, server_memory: str
+) -> Iterator[int]:
     """Start ``HiveThriftServer2`` (pyspark's jars) on 127.0.0.1 with ``cluster``'s executors, its
-    warehouse and Derby metastore under ``<work>/spark``; yield its port; stop it by PID on exit."""
+    warehouse and Derby metastore under ``<work>/spark``; yield its port; stop it by PID on exit.
+
+    ``memory`` is each executor's, ``server_memory`` the server's own heap: the server is the
+    driver of every query its clients send (it plans them and keeps their events), so it needs
+    about what the ``spark`` target's driver does (a 1g server ran out of heap in its event-log
+    listener on a 340 KB representativeness query)."""
     spark_dir = work / "spark"
     (spark_dir / "events").mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -381,7 +390,7 @@ def thrift_server(work: Path, cluster: Cluster, cores: int, memory: str) -> Iter
         f"hive.server2.thrift.port={port}",
     ]
     java_options = [f"-Dderby.system.home={spark_dir}", "-Duser.timezone=UTC"]
-    command = java_command("org.apache.spark.deploy.SparkSubmit", args, "1g", java_options)
+    command = java_command("org.apache.spark.deploy.SparkSubmit", args, server_memory, java_options)
     daemon = start_daemon("thrift-server", command, work, spark_environment(work))
     try:
         wait_until(
@@ -697,6 +706,7 @@ def run(
     cores: int,
     memory: str,
     thrift: bool = True,
+    thrift_memory: str = THRIFT_SERVER_MEMORY,
 ) -> dict[str, Any]:
     """Start the cluster, build on it and on DuckDB, compare, build over Thrift; the report."""
     from warehouse_ml import parity
@@ -707,6 +717,7 @@ def run(
         "raw_description": _raw_description(raw),
         "cores": cores,
         "executor_memory": memory,
+        "thrift_server_memory": thrift_memory if thrift else None,
         "threads": threads,
         "load_average_start": [round(x, 2) for x in os.getloadavg()],
         "builds": {},
@@ -741,7 +752,7 @@ def run(
         if thrift:
             thrift_work = work / "thrift"
             thrift_work.mkdir(parents=True, exist_ok=True)
-            with thrift_server(thrift_work, cluster, cores, memory) as port:
+            with thrift_server(thrift_work, cluster, cores, memory, thrift_memory) as port:
                 thrift_env = {
                     **environment,
                     "WAREHOUSE_ML_SPARK_HOST": HOST,
@@ -801,6 +812,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--executor-memory", default="1g")
     parser.add_argument("--no-thrift", action="store_true", help="skip the Thrift server build")
+    parser.add_argument(
+        "--thrift-memory",
+        default=THRIFT_SERVER_MEMORY,
+        help="the Thrift server's own heap (it drives every query)",
+    )
     options = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_system_exit)
     status = 1
@@ -813,6 +829,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             options.cores,
             options.executor_memory,
             thrift=not options.no_thrift,
+            thrift_memory=options.thrift_memory,
         )
         for name, build in report["builds"].items():
             counts, tasks = build["node_counts"], build["spark_tasks"]
