@@ -18,7 +18,7 @@ SCHEMA_ORDER = ("marts", "ml", "training", "intermediate", "staging", "reference
 SCRATCH_MARKER = "__dbt_tmp"
 
 
-def database_option(*names: str, default: Path, help: str):  # noqa: A002 (click's own name)
+def database_option(*names: str, default: Path, help: str):
     """The ``--db`` (or ``--build``) option of a command that reads a DuckDB file."""
     return click.option(
         *names,

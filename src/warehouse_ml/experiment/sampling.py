@@ -1059,12 +1059,7 @@ def markdown(results: Mapping[str, Any]) -> str:
             "|---|---|---|---|---|---|",
         ]
         for name, figures in ceiling["datasets"].items():
-            for who in ("oracle", "model", "gap"):
-                lines.append(
-                    f"| {name} | {who} | "
-                    + " | ".join(f"{figures[who][m]:.4f}" for m in REPORTED_METRICS)
-                    + " |"
-                )
+            lines += _ceiling_rows(name, figures)
     elif ceiling:
         lines += ["", f"Churn ceiling: {ceiling.get('skipped')}"]
     ctr = results["ctr"]
@@ -1125,6 +1120,22 @@ def markdown(results: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _ceiling_rows(
+    name: str,
+    figures: Mapping[str, Any],
+    counts: Sequence[Any] = (),
+    after: Callable[[str], Sequence[str]] | None = None,
+) -> list[str]:
+    """The oracle, model and gap rows of one dataset of a ceiling table: ``counts`` before the
+    metrics, ``after(who)`` after them."""
+    rows = []
+    for who in ("oracle", "model", "gap"):
+        cells = [name, who, *counts, *(f"{figures[who][m]:.4f}" for m in REPORTED_METRICS)]
+        cells += after(who) if after else []
+        rows.append("| " + " | ".join(str(cell) for cell in cells) + " |")
+    return rows
+
+
 def _ctr_ceiling_markdown(ceiling: Mapping[str, Any]) -> list[str]:
     """The CTR ceiling table and its day-by-day calibration table."""
     if not ceiling.get("datasets"):
@@ -1143,13 +1154,15 @@ def _ctr_ceiling_markdown(ceiling: Mapping[str, Any]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, figures in ceiling["datasets"].items():
-        for who in ("oracle", "model", "gap"):
-            lines.append(
-                f"| {name} | {who} | {figures['impressions']} | {figures['clicks']} | "
-                + " | ".join(f"{figures[who][m]:.4f}" for m in REPORTED_METRICS)
-                + f" | {figures['calibration_standard_error']:.4f} | "
-                + (f"{figures['model_over_oracle']:.4f} |" if who == "model" else "|")
-            )
+        lines += _ceiling_rows(
+            name,
+            figures,
+            counts=[figures["impressions"], figures["clicks"]],
+            after=lambda who, f=figures: [
+                f"{f['calibration_standard_error']:.4f}",
+                f"{f['model_over_oracle']:.4f}" if who == "model" else "",
+            ],
+        )
     if ceiling.get("days"):
         lines += [
             "",
