@@ -146,6 +146,8 @@ HEADLINE_METRICS = (
     ("normalized_entropy", "NE", "{:.3f}"),
     ("calibration", "mean predicted/observed", "{:.3f}"),
 )
+# Printed after the calibration: on a few hundred positives, noise alone moves it by percents.
+CALIBRATION_ERROR = "calibration_standard_error"
 
 
 def _publication(con) -> dict | None:
@@ -172,7 +174,9 @@ def _serving_metrics(con) -> list[tuple[str, str, str, dict[str, float]]]:
     }
     if not needed <= found:
         return []
-    metric_list = ", ".join(f"'{metric}'" for metric, _, _ in HEADLINE_METRICS)
+    metric_list = ", ".join(
+        f"'{metric}'" for metric in [name for name, _, _ in HEADLINE_METRICS] + [CALIBRATION_ERROR]
+    )
     rows = con.execute(
         "select aliases.model_name, aliases.model_version, metrics.dataset, metrics.metric, "
         "metrics.value from ml.ml_model_aliases as aliases "
@@ -200,6 +204,8 @@ def _echo_serving_models(headline: list[tuple[str, str, str, dict[str, float]]])
             for metric, label, fmt in HEADLINE_METRICS
             if values.get(metric) is not None
         )
+        if values.get("calibration") is not None and values.get(CALIBRATION_ERROR) is not None:
+            figures += f" (s.e. {values[CALIBRATION_ERROR]:.3f})"
         click.echo(f"  {model} {version} on {dataset}: {figures}")
 
 

@@ -228,6 +228,7 @@ def test_every_chart_is_on_every_page_with_data(report):
         for figure in re.findall(r'<figure class="chart".*?</figure>', page, flags=re.DOTALL):
             assert "<svg" in figure and figure.count("<path") > 5
         assert "Version and training spec" in page and "sampling spec" in page
+        assert "<th>calibration s.e.</th>" in page, "the calibration's noise is shown beside it"
 
 
 def test_no_page_names_a_url(report):

@@ -160,7 +160,7 @@ def test_ctr_oracle_on_all_impressions_matches_the_clicks(
         rows, seed=manifest["seed"], scale=manifest["scale"], **oracle.launch_knobs(manifest)
     )
     y = rows["is_clicked"].astype(int).to_numpy()
-    standard_error = oracle.calibration_standard_error(p)
+    standard_error = metrics.calibration_standard_error(p)
     assert standard_error == pytest.approx(np.sqrt(np.sum(p * (1 - p))) / np.sum(p))
     assert abs(p.sum() / y.sum() - 1) < 4 * standard_error, (p.sum(), y.sum())
     assert metrics.scalar_metrics(y, p)["roc_auc"] > 0.75

@@ -28,6 +28,26 @@ def test_scalar_metrics_by_hand():
     assert result["row_count"] == 4
 
 
+def test_calibration_standard_error_by_hand():
+    # sum p (1 - p) = .09 + .09 + .24 + .24; sum p = 2.
+    assert metrics.scalar_metrics(Y, P)["calibration_standard_error"] == pytest.approx(
+        math.sqrt(0.66) / 2.0
+    )
+    # A weight scales its row's variance by its square: 4 * .09 + .09 + .24 + .24 over 2.9.
+    weighted = metrics.scalar_metrics(Y, P, sample_weight=[2, 1, 1, 1])
+    assert weighted["calibration_standard_error"] == pytest.approx(math.sqrt(0.93) / 2.9)
+
+
+def test_calibration_standard_error_is_the_scatter_of_a_true_models_calibration():
+    """Labels drawn from the scores: their calibration scatters around 1 by the standard error."""
+    rng = np.random.default_rng(7)
+    p = rng.uniform(0.005, 0.06, 20_000)  # about 650 positives, like a CTR evaluation day
+    expected = metrics.calibration_standard_error(p)
+    calibrations = [p.sum() / (rng.random(p.size) < p).sum() for _ in range(2_000)]
+    assert expected == pytest.approx(0.039, abs=0.002)
+    assert np.std(calibrations) == pytest.approx(expected, rel=0.1)
+
+
 def test_weights_equal_duplicated_rows():
     weighted = metrics.scalar_metrics(Y, P, sample_weight=[2, 1, 1, 1])
     repeated = metrics.scalar_metrics([*Y, 1], [*P, 0.9])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -253,6 +254,8 @@ def test_the_summary_ends_with_serving_metrics_the_report_and_a_working_bi_comma
         line = next(line for line in tail.splitlines() if line.strip().startswith(model))
         assert "ROC AUC 0." in line and "PR AUC" in line and "NE" in line, line
         assert "mean predicted/observed" in line, line
+        # The calibration's standard error from the dataset's own labels follows it.
+        assert re.search(r"mean predicted/observed \d\.\d{3} \(s\.e\. 0\.\d{3}\)$", line), line
     assert "Model report:" in tail and "reports/" in tail
     assert tail.index("Model report:") < tail.index("Connect BI")
     command = tail.split("try it: ")[1].splitlines()[0]

@@ -174,14 +174,3 @@ def click_probability(
     interest = users.interest[user, ads.category[ad]].astype(np.float64)
     logit = ads_mod.click_logit(ads, ad, placement, device, hour, interest, at)
     return 1.0 / (1.0 + np.exp(-logit))
-
-
-def calibration_standard_error(probability: np.ndarray) -> float:
-    """Standard error of mean predicted / observed that the clicks' binomial noise alone causes.
-
-    With clicks drawn as Bernoulli(p), observed / expected clicks has standard deviation
-    ``sqrt(sum p (1 - p)) / sum p`` (to first order, so has its inverse): a perfectly calibrated
-    model's calibration on the rows scatters around 1 by this much.
-    """
-    p = np.asarray(probability, dtype=np.float64)
-    return float(np.sqrt(np.sum(p * (1.0 - p))) / np.sum(p))

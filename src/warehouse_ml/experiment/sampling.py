@@ -784,7 +784,7 @@ def _ceiling_figures(y: np.ndarray, p_oracle: np.ndarray, p_model: np.ndarray) -
         "model_expected_clicks": float(p_model.sum()),
         # The model's expected clicks over the generator's: its bias without the clicks' noise.
         "model_over_oracle": float(p_model.sum() / p_oracle.sum()),
-        "calibration_standard_error": oracle.calibration_standard_error(p_oracle),
+        "calibration_standard_error": metrics.calibration_standard_error(p_oracle),
         "oracle": {m: oracle_metrics[m] for m in REPORTED_METRICS},
         "model": {m: model_metrics[m] for m in REPORTED_METRICS},
         "gap": {m: oracle_metrics[m] - model_metrics[m] for m in REPORTED_METRICS},
@@ -847,7 +847,7 @@ def _ctr_ceiling(
                 "oracle_calibration": float(p_oracle.sum() / max(y.sum(), 1)),
                 "model_calibration": float(p_model.sum() / max(y.sum(), 1)),
                 "model_over_oracle": float(p_model.sum() / p_oracle.sum()),
-                "calibration_standard_error": oracle.calibration_standard_error(p_oracle),
+                "calibration_standard_error": metrics.calibration_standard_error(p_oracle),
             }
         )
     return out

@@ -27,6 +27,7 @@ HEADLINE_METRICS = (
     ("pr_auc", "PR AUC"),
     ("normalized_entropy", "NE"),
     ("calibration", "calibration"),
+    ("calibration_standard_error", "calibration s.e."),
     ("log_loss", "log loss"),
     ("brier", "Brier"),
     ("observed_rate", "positive rate"),
