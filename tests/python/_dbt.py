@@ -8,11 +8,22 @@ profile check passes), and a target path without a parse starts from the ``parti
 of the session's first run with the same vars and database name. dbt checks that file against
 the vars, profile, target, project and the checksum of every file, and parses again when
 anything differs; an unchanged project is not parsed again for each work dir.
+
+dbt runs inside the pytest process (``dbtRunner``, as dbt's own programmatic API does), with the
+same arguments, environment variables and working directory a ``dbt`` process would get, and its
+console output captured as a process's would be: the CLI's exit status (0 success, 1 a node
+failed, 2 dbt itself failed), stdout and stderr. That spares each of the suite's ~150 dbt runs
+the seconds a new process spends importing dbt, its adapter and the Python models' libraries.
+``WAREHOUSE_ML_TEST_DBT=subprocess`` runs each as its own ``dbt`` process instead (and a run on
+another target than DuckDB always is one).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -62,7 +73,8 @@ def run_dbt(
     threads : int
         ``WAREHOUSE_ML_THREADS``.
     timeout : int
-        Seconds before the run is killed.
+        Seconds before the run is killed (a run in its own process only: see the module's
+        docstring).
 
     Returns
     -------
@@ -103,9 +115,12 @@ def run_dbt(
         *(["--vars", vars_text(dbt_vars)] if dbt_vars else []),
         *args,
     ]
-    done = subprocess.run(
-        full_command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    if _in_process(env, args):
+        done = _invoke(full_command, env)
+    else:
+        done = subprocess.run(
+            full_command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout
+        )
     written = parsed.exists() and parsed.stat().st_mtime_ns != written_before
     if parse_key is not None and written:  # this run's parse
         _parse_of[target_path] = parse_key
@@ -113,6 +128,57 @@ def run_dbt(
             _parsed[parse_key] = Path(_SESSION.name) / f"{len(_parsed)}.msgpack"
             shutil.copyfile(parsed, _parsed[parse_key])
     return done
+
+
+def _in_process(env: Mapping[str, str], args: Sequence[str]) -> bool:
+    """Whether this run goes through ``dbtRunner`` in this process (DuckDB only)."""
+    if env.get("WAREHOUSE_ML_TEST_DBT", "") == "subprocess" or "--target" in args:
+        return False
+    return env.get("WAREHOUSE_ML_TARGET", "duckdb") in ("", "duckdb")
+
+
+def _invoke(command: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` (``dbt ...``) with ``dbtRunner`` as the ``dbt`` process would run it.
+
+    The environment and working directory are the process's for the run's length, stdout and
+    stderr are captured, and the exit status is the CLI's. Afterwards nothing of the run stays
+    open or attached: dbt-duckdb's database handle is closed (tests then open the file, read-only
+    or not), and the library's logger is as it was (``warehouse_ml.dbt_log.to_dbt_console``
+    hands it to dbt's event logger while a Python model runs).
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+
+    saved_env = dict(os.environ)
+    saved_cwd = os.getcwd()
+    library_log = logging.getLogger("warehouse_ml")
+    saved_log = (list(library_log.handlers), library_log.level, library_log.propagate)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(PROJECT_DIR)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                result = dbtRunner().invoke(list(command[1:]))
+                returncode = 0 if result.success else 1 if result.exception is None else 2
+            except Exception as error:  # a usage error: the CLI prints it and exits with 2
+                print(f"Error: {error}", file=sys.stderr)
+                returncode = 2
+    finally:
+        with DuckDBConnectionManager._LOCK:
+            if DuckDBConnectionManager._ENV is not None:
+                DuckDBConnectionManager._ENV.close()
+                DuckDBConnectionManager._ENV = None
+        library_log.handlers[:] = saved_log[0]
+        library_log.setLevel(saved_log[1])
+        library_log.propagate = saved_log[2]
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess(
+        list(command), returncode, stdout.getvalue(), stderr.getvalue()
+    )
 
 
 def vars_text(dbt_vars: Mapping[str, Any]) -> str:
