@@ -9,13 +9,12 @@ of the session's first run with the same vars and database name. dbt checks that
 the vars, profile, target, project and the checksum of every file, and parses again when
 anything differs; an unchanged project is not parsed again for each work dir.
 
-dbt runs inside the pytest process (``dbtRunner``, as dbt's own programmatic API does), with the
-same arguments, environment variables and working directory a ``dbt`` process would get, and its
-console output captured as a process's would be: the CLI's exit status (0 success, 1 a node
-failed, 2 dbt itself failed), stdout and stderr. That spares each of the suite's ~150 dbt runs
-the seconds a new process spends importing dbt, its adapter and the Python models' libraries.
-``WAREHOUSE_ML_TEST_DBT=subprocess`` runs each as its own ``dbt`` process instead (and a run on
-another target than DuckDB always is one).
+dbt runs inside the pytest process (dbt's ``cli`` invoked as the ``dbt`` executable invokes it,
+like ``dbtRunner``), with the arguments, environment variables and working directory a ``dbt``
+process would get, and what a process would give back: the CLI's exit status, stdout, stderr.
+That spares each of the suite's ~150 dbt runs the seconds a new process spends importing dbt,
+its adapter and the Python models' libraries. ``WAREHOUSE_ML_TEST_DBT=subprocess`` runs each as
+its own ``dbt`` process instead (and a run on another target than DuckDB always is one).
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -138,16 +138,21 @@ def _in_process(env: Mapping[str, str], args: Sequence[str]) -> bool:
 
 
 def _invoke(command: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` (``dbt ...``) with ``dbtRunner`` as the ``dbt`` process would run it.
+    """Run ``command`` (``dbt ...``) in this process as the ``dbt`` executable would run it.
 
-    The environment and working directory are the process's for the run's length, stdout and
-    stderr are captured, and the exit status is the CLI's. Afterwards nothing of the run stays
-    open or attached: dbt-duckdb's database handle is closed (tests then open the file, read-only
-    or not), and the library's logger is as it was (``warehouse_ml.dbt_log.to_dbt_console``
-    hands it to dbt's event logger while a Python model runs).
+    As the executable (click's ``main`` of ``dbt.cli.main.cli``): a failed node exits 1, an error
+    dbt handles (printed as "Encountered an error") 2, a usage error prints click's message to
+    stderr and exits 2, any other exception prints its traceback to stderr and exits 1. The
+    environment and working directory are the process's for the run's length, stdout and stderr
+    are captured. Afterwards nothing of the run stays open or attached: dbt-duckdb's database
+    handle is closed (tests then open the file, read-only or not), and the library's logger is
+    as it was (``warehouse_ml.dbt_log.to_dbt_console`` hands it to dbt's event logger while a
+    Python model runs).
     """
+    import click
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    from dbt.cli.main import dbtRunner
+    from dbt.cli import requires
+    from dbt.cli.main import cli
 
     saved_env = dict(os.environ)
     saved_cwd = os.getcwd()
@@ -159,12 +164,24 @@ def _invoke(command: Sequence[str], env: Mapping[str, str]) -> subprocess.Comple
     os.chdir(PROJECT_DIR)
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            args = list(command[1:])
             try:
-                result = dbtRunner().invoke(list(command[1:]))
-                returncode = 0 if result.success else 1 if result.exception is None else 2
-            except Exception as error:  # a usage error: the CLI prints it and exits with 2
-                print(f"Error: {error}", file=sys.stderr)
+                context = cli.make_context(cli.name, args.copy())
+                context.obj = {"manifest": None, "callbacks": [], "dbt_runner_command_args": args}
+                cli.invoke(context)
+                returncode = 0
+            except requires.ResultExit:
+                returncode = 1
+            except requires.ExceptionExit:
                 returncode = 2
+            except click.exceptions.ClickException as error:
+                error.show()
+                returncode = error.exit_code
+            except click.exceptions.Exit as error:
+                returncode = error.exit_code
+            except Exception:
+                traceback.print_exc()
+                returncode = 1
     finally:
         with DuckDBConnectionManager._LOCK:
             if DuckDBConnectionManager._ENV is not None:
