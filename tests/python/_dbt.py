@@ -8,16 +8,27 @@ profile check passes), and a target path without a parse starts from the ``parti
 of the session's first run with the same vars and database name. dbt checks that file against
 the vars, profile, target, project and the checksum of every file, and parses again when
 anything differs; an unchanged project is not parsed again for each work dir.
+
+dbt runs inside the pytest process (dbt's ``cli`` invoked as the ``dbt`` executable invokes it,
+like ``dbtRunner``), with the arguments, environment variables and working directory a ``dbt``
+process would get, and what a process would give back: the CLI's exit status, stdout, stderr.
+That spares each of the suite's ~150 dbt runs the seconds a new process spends importing dbt,
+its adapter and the Python models' libraries. ``WAREHOUSE_ML_TEST_DBT=subprocess`` runs each as
+its own ``dbt`` process instead (and a run on another target than DuckDB always is one).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,7 +73,8 @@ def run_dbt(
     threads : int
         ``WAREHOUSE_ML_THREADS``.
     timeout : int
-        Seconds before the run is killed.
+        Seconds before the run is killed (a run in its own process only: see the module's
+        docstring).
 
     Returns
     -------
@@ -103,9 +115,12 @@ def run_dbt(
         *(["--vars", vars_text(dbt_vars)] if dbt_vars else []),
         *args,
     ]
-    done = subprocess.run(
-        full_command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    if _in_process(env, args):
+        done = _invoke(full_command, env)
+    else:
+        done = subprocess.run(
+            full_command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout
+        )
     written = parsed.exists() and parsed.stat().st_mtime_ns != written_before
     if parse_key is not None and written:  # this run's parse
         _parse_of[target_path] = parse_key
@@ -113,6 +128,74 @@ def run_dbt(
             _parsed[parse_key] = Path(_SESSION.name) / f"{len(_parsed)}.msgpack"
             shutil.copyfile(parsed, _parsed[parse_key])
     return done
+
+
+def _in_process(env: Mapping[str, str], args: Sequence[str]) -> bool:
+    """Whether this run goes through ``dbtRunner`` in this process (DuckDB only)."""
+    if env.get("WAREHOUSE_ML_TEST_DBT", "") == "subprocess" or "--target" in args:
+        return False
+    return env.get("WAREHOUSE_ML_TARGET", "duckdb") in ("", "duckdb")
+
+
+def _invoke(command: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` (``dbt ...``) in this process as the ``dbt`` executable would run it.
+
+    As the executable (click's ``main`` of ``dbt.cli.main.cli``): a failed node exits 1, an error
+    dbt handles (printed as "Encountered an error") 2, a usage error prints click's message to
+    stderr and exits 2, any other exception prints its traceback to stderr and exits 1. The
+    environment and working directory are the process's for the run's length, stdout and stderr
+    are captured. Afterwards nothing of the run stays open or attached: dbt-duckdb's database
+    handle is closed (tests then open the file, read-only or not), and the library's logger is
+    as it was (``warehouse_ml.dbt_log.to_dbt_console`` hands it to dbt's event logger while a
+    Python model runs).
+    """
+    import click
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli import requires
+    from dbt.cli.main import cli
+
+    saved_env = dict(os.environ)
+    saved_cwd = os.getcwd()
+    library_log = logging.getLogger("warehouse_ml")
+    saved_log = (list(library_log.handlers), library_log.level, library_log.propagate)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(PROJECT_DIR)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            args = list(command[1:])
+            try:
+                context = cli.make_context(cli.name, args.copy())
+                context.obj = {"manifest": None, "callbacks": [], "dbt_runner_command_args": args}
+                cli.invoke(context)
+                returncode = 0
+            except requires.ResultExit:
+                returncode = 1
+            except requires.ExceptionExit:
+                returncode = 2
+            except click.exceptions.ClickException as error:
+                error.show()
+                returncode = error.exit_code
+            except click.exceptions.Exit as error:
+                returncode = error.exit_code
+            except Exception:
+                traceback.print_exc()
+                returncode = 1
+    finally:
+        with DuckDBConnectionManager._LOCK:
+            if DuckDBConnectionManager._ENV is not None:
+                DuckDBConnectionManager._ENV.close()
+                DuckDBConnectionManager._ENV = None
+        library_log.handlers[:] = saved_log[0]
+        library_log.setLevel(saved_log[1])
+        library_log.propagate = saved_log[2]
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess(
+        list(command), returncode, stdout.getvalue(), stderr.getvalue()
+    )
 
 
 def vars_text(dbt_vars: Mapping[str, Any]) -> str:

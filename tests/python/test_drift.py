@@ -1,9 +1,13 @@
 """Score history and drift on small builds (scale 0.02, raw data without the new-category launch).
 
 The raw data is generated with ``new_category=False`` (``warehouse-ml generate --no-new-category``):
-the launch is real drift, which the unshifted builds must not see. Three builds share one
-warehouse: the raw data cut before its last month (the scoring date is then the month before),
-the whole raw data, and the scorers, histories and drift report once more on the whole raw data.
+the launch is real drift, which the unshifted builds must not see. Each build is of what the
+module reads (``DRIFT``: the drift report, the histories and every model they are built from,
+with every data test of those; not the evaluation tables and reports, which nothing here reads;
+the unit tests, independent of the raw data, run in the session's default build at the same
+vars). Three builds share one warehouse: the raw data cut before its last month (the scoring
+date is then the month before), the whole raw data, and the scorers, histories and drift report
+once more on the whole raw data.
 The histories keep both scoring dates; the second build's drift report compares the churn score
 with the first build's; the third re-scores the same dates with the same versions and adds
 nothing, and a ``--full-refresh`` keeps the histories. A fourth build, in its own warehouse, reads
@@ -17,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,6 +40,12 @@ HISTORIES = {
     "churn_score_history": ["customer_id", "observation_date", "model_version"],
     "ctr_prediction_history": [*ctr.PREDICTION_GRAIN, "model_version"],
 }
+# What the module reads, and every model and data test it is built from (cautious: the tests
+# whose every parent is built; the warehouse starts empty).
+DRIFT = [
+    *("--exclude", "test_type:unit", "--indirect-selection", "cautious", "--select"),
+    *("+ml_feature_drift", *(f"+{table}" for table in HISTORIES)),
+]
 RESCORED = (
     "churn_scores",
     "ctr_predictions",
@@ -85,7 +96,7 @@ def _recent_quantity_times_four(raw: Path, target: Path) -> Path:
     return _rewrite_transactions(raw, target, shift)
 
 
-def _build(raw: Path, work: Path, *args: str) -> str:
+def _build(raw: Path, work: Path, args: Sequence[str] = DRIFT) -> str:
     done = dbt.run_dbt("build", work, {"raw_data_path": str(raw)}, args=args)
     output = dbt.output_of(done)
     assert done.returncode == 0, output[-4000:]
@@ -122,7 +133,7 @@ def history_builds(unlaunched_raw_dir: Path, tmp_path_factory: pytest.TempPathFa
     after_second = _history_rows(work)
     # Re-score without retraining: the same dates, the same versions (a retrain of unchanged data is
     # the rebuild-determinism tests' business).
-    outputs.append(_build(unlaunched_raw_dir, work, "--select", *RESCORED))
+    outputs.append(_build(unlaunched_raw_dir, work, ["--select", *RESCORED]))
     after_third = _history_rows(work)
     refreshed = dbt.run_dbt(
         "run", work, {"raw_data_path": str(unlaunched_raw_dir)},
