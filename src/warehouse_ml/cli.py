@@ -174,9 +174,8 @@ def _serving_metrics(con) -> list[tuple[str, str, str, dict[str, float]]]:
     }
     if not needed <= found:
         return []
-    metric_list = ", ".join(
-        f"'{metric}'" for metric in [name for name, _, _ in HEADLINE_METRICS] + [CALIBRATION_ERROR]
-    )
+    names = (*(metric for metric, _, _ in HEADLINE_METRICS), CALIBRATION_ERROR)
+    metric_list = ", ".join(f"'{metric}'" for metric in names)
     rows = con.execute(
         "select aliases.model_name, aliases.model_version, metrics.dataset, metrics.metric, "
         "metrics.value from ml.ml_model_aliases as aliases "
