@@ -144,6 +144,99 @@ def test_ctr_ceiling_is_the_generators_click_probability(
     assert abs(expected - clicks) < 4 * variance**0.5, (expected, clicks)
     markdown = (experiment["out"] / "sampling_validity.md").read_text()
     assert "## CTR ceiling" in markdown and "| evaluation_day | oracle |" in markdown
+    assert "| evaluation_day | point_in_time |" in markdown
+
+
+def test_ctr_point_in_time_posterior_sits_between_the_oracle_and_no_history(
+    experiment: dict,
+) -> None:
+    """The best past-only predictor: worse than knowing the interests, unbiased in clicks."""
+    day = experiment["results"]["ctr"]["ceiling"]["datasets"]["evaluation_day"]
+    best = day["point_in_time"]
+    assert day["oracle"]["normalized_entropy"] < best["normalized_entropy"] < 1.0
+    assert day["oracle"]["roc_auc"] > best["roc_auc"] > 0.5
+    # Its expected clicks are the generator's, within the clicks' own noise.
+    assert abs(day["point_in_time_over_oracle"] - 1) < 2 * day["calibration_standard_error"]
+
+
+SLOPE, K, CONCENTRATION = 5.0, 4, 0.6
+
+
+def _terms(viewer, category, at, offset, clicked=None) -> dict:
+    terms = {
+        "viewer": np.asarray(viewer),
+        "category": np.asarray(category),
+        "at": np.asarray(at),
+        "offset": np.asarray(offset, dtype=float),
+    }
+    if clicked is not None:
+        terms["clicked"] = np.asarray(clicked, dtype=bool)
+    return terms
+
+
+def _posterior(history: dict, rows: dict, **kwargs) -> np.ndarray:
+    return oracle.interest_posterior_predictive(
+        history,
+        rows,
+        slope=SLOPE,
+        n_categories=K,
+        concentration=CONCENTRATION,
+        **{"steps": 1500, "burn_in": 500, **kwargs},
+    )
+
+
+def test_posterior_without_history_is_the_prior_predictive() -> None:
+    n = 3000
+    rows = _terms(np.arange(n), np.arange(n) % K, np.zeros(n), np.full(n, -3.0))
+    empty = _terms([], [], [], [], [])
+    predicted = _posterior(empty, rows)
+    # E[sigmoid(-3 + slope * t)], t ~ Beta(c, c (K - 1)): the prior's marginal of one interest.
+    t = np.random.default_rng(1).beta(CONCENTRATION, CONCENTRATION * (K - 1), 400_000)
+    prior = np.mean(1 / (1 + np.exp(3.0 - SLOPE * t)))
+    assert predicted.mean() == pytest.approx(prior, rel=0.02)
+
+
+def test_posterior_learns_a_heavy_viewers_interests_from_every_category() -> None:
+    """20,000 past impressions of known interests: the predictive approaches the truth, also in a
+    category the viewer never saw (its interest is what the others leave)."""
+    rng = np.random.default_rng(2)
+    interest = np.array([0.5, 0.3, 0.2, 0.0])
+    category = rng.integers(0, K - 1, 20_000)  # never category 3
+    offset = rng.normal(-3.0, 0.5, 20_000)
+    clicked = rng.random(20_000) < 1 / (1 + np.exp(-(offset + SLOPE * interest[category])))
+    history = _terms(np.zeros(20_000), category, np.arange(20_000), offset, clicked)
+    rows = _terms(np.zeros(K), np.arange(K), np.full(K, 20_000), np.full(K, -3.0))
+    predicted = _posterior(history, rows)
+    truth = 1 / (1 + np.exp(3.0 - SLOPE * interest))
+    assert predicted == pytest.approx(truth, rel=0.15, abs=0.003)
+    assert predicted[0] > predicted[1] > predicted[2] > predicted[3]
+
+
+def test_posterior_sees_only_the_past_of_each_row() -> None:
+    """A row's own label and what comes after it change nothing; an earlier same-day click does."""
+    rows = _terms([0, 0], [1, 1], [10, 20], [-3.0, -3.0])
+    past = _terms([0, 0], [1, 1], [1, 2], [-3.0, -3.0], [True, False])
+    base = _posterior(past, rows)
+    # The rows themselves and a later impression, added to the history: row 0 sees none of
+    # them, row 1 only row 0's impression (t=10), as if the history stopped there.
+    with_own_and_later = _terms(
+        [0, 0, 0, 0, 0], [1, 1, 1, 1, 1], [1, 2, 10, 20, 30], [-3.0] * 5, [1, 0, 1, 1, 1]
+    )
+    up_to_row_0 = _terms([0, 0, 0], [1, 1, 1], [1, 2, 10], [-3.0] * 3, [1, 0, 1])
+    predicted = _posterior(with_own_and_later, rows)
+    assert predicted[0] == base[0]
+    assert np.array_equal(predicted, _posterior(up_to_row_0, rows))
+    # A click between the two rows raises the second row's prediction only.
+    between = _terms([0, 0, 0], [1, 1, 1], [1, 2, 15], [-3.0] * 3, [True, False, True])
+    moved = _posterior(between, rows)
+    assert moved[0] == base[0] and moved[1] > base[1]
+
+
+def test_posterior_refuses_too_many_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(oracle, "MAX_POSTERIOR_ROWS", 1)
+    rows = _terms([0, 1], [0, 0], [0, 0], [-3.0, -3.0])
+    with pytest.raises(ValueError, match="over MAX_POSTERIOR_ROWS"):
+        _posterior(_terms([], [], [], [], []), rows)
 
 
 def test_ctr_oracle_on_all_impressions_matches_the_clicks(

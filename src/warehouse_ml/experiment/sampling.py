@@ -349,7 +349,9 @@ def run(
         churn_results["ceiling"] = _ceiling(warehouse, churn_results.pop("_evaluation"), raw)
         bar.done()
         bar.step("CTR ceiling")
-        ctr_results["ceiling"] = _ctr_ceiling(warehouse, sql, ctr_results.pop("_evaluation"), raw)
+        ctr_results["ceiling"] = _ctr_ceiling(
+            warehouse, sql, ctr_results.pop("_evaluation"), raw, bar
+        )
         bar.done()
     finally:
         bar.close()
@@ -773,11 +775,22 @@ CTR_CEILING_DAYS = 7
 scatter of observed clicks around the generator's expected clicks)."""
 
 
-def _ceiling_figures(y: np.ndarray, p_oracle: np.ndarray, p_model: np.ndarray) -> dict[str, Any]:
-    """Oracle and model metrics of one set of impressions, with the calibration's noise."""
+def _ceiling_figures(
+    y: np.ndarray, p_oracle: np.ndarray, p_model: np.ndarray, p_point_in_time: Any = None
+) -> dict[str, Any]:
+    """Oracle and model metrics of one set of impressions, with the calibration's noise, and the
+    point-in-time posterior's (:func:`oracle.point_in_time_click_probability`) if given: an array,
+    or the reason it was skipped."""
     oracle_metrics = metrics.scalar_metrics(y, p_oracle)
     model_metrics = metrics.scalar_metrics(y, p_model)
-    return {
+    figures: dict[str, Any] = {}
+    if isinstance(p_point_in_time, str):
+        figures["point_in_time_skipped"] = p_point_in_time
+    elif p_point_in_time is not None:
+        point_in_time = metrics.scalar_metrics(y, p_point_in_time)
+        figures["point_in_time"] = {m: point_in_time[m] for m in REPORTED_METRICS}
+        figures["point_in_time_over_oracle"] = float(p_point_in_time.sum() / p_oracle.sum())
+    return figures | {
         "impressions": int(len(y)),
         "clicks": int(y.sum()),
         "oracle_expected_clicks": float(p_oracle.sum()),
@@ -791,10 +804,57 @@ def _ceiling_figures(y: np.ndarray, p_oracle: np.ndarray, p_model: np.ndarray) -
     }
 
 
+MAX_POSTERIOR_HISTORY_ROWS = 10_000_000
+"""The most past impressions of the evaluation rows' viewers the point-in-time posterior reads."""
+
+
+def _viewer_histories(warehouse: Warehouse, spec: ModelSpec) -> pd.DataFrame | str:
+    """The impressions of the first evaluation set's viewers before its last one, with their
+    label; or why they were not read (too many)."""
+    relation = warehouse.name(spec.evaluation_sets[0].relation)
+    try:
+        return warehouse.frame(
+            f"select user_id, ad_id, placement, device, impressed_at, {spec.label} "
+            f"from {warehouse.name('fct_impression_features')} "
+            f"where user_id in (select user_id from {relation}) "
+            f"and impressed_at < (select max(impressed_at) from {relation})",
+            MAX_POSTERIOR_HISTORY_ROWS,
+        )
+    except ValueError as error:
+        return f"skipped: the viewers' history is too large ({error})"
+
+
+def _point_in_time(
+    frame: pd.DataFrame,
+    history: pd.DataFrame | str,
+    label: str,
+    manifest: Mapping[str, Any],
+    knobs: Mapping[str, Any],
+) -> np.ndarray | str:
+    """:func:`oracle.point_in_time_click_probability` of ``frame``, or why it was skipped."""
+    if isinstance(history, str):
+        return history
+    if len(frame) > oracle.MAX_POSTERIOR_ROWS:
+        return f"skipped: {len(frame):,} rows, over oracle.MAX_POSTERIOR_ROWS"
+    return oracle.point_in_time_click_probability(
+        frame,
+        history,
+        label=label,
+        seed=int(manifest["seed"]),
+        scale=float(manifest["scale"]),
+        **knobs,
+    )
+
+
 def _ctr_ceiling(
-    warehouse: Warehouse, sql: Mapping[str, str], evaluation: Mapping[str, Any], raw: Path | None
+    warehouse: Warehouse,
+    sql: Mapping[str, str],
+    evaluation: Mapping[str, Any],
+    raw: Path | None,
+    bar: _Progress | None = None,
 ) -> dict[str, Any]:
-    """The generator's click probability against the reference CTR model, on the same rows.
+    """The generator's click probability against the reference CTR model, on the same rows,
+    and the best a point-in-time model could do (:func:`oracle.point_in_time_click_probability`).
 
     The evaluation sets (the evaluation day, its new-category rows) and, day by day, the
     :data:`CTR_CEILING_DAYS` days before it: how far one day's observed clicks stray from the
@@ -825,9 +885,17 @@ def _ctr_ceiling(
         "datasets": {},
         "days": [],
     }
+    history = _viewer_histories(warehouse, spec)
     for name, frame in evaluation["frames"].items():
         y = frame[spec.label].astype("int64").to_numpy()
-        out["datasets"][name] = _ceiling_figures(y, probability(frame), model.predict_proba(frame))
+        if bar is not None:
+            bar.step(f"CTR ceiling: point-in-time posterior of {len(frame):,} impressions")
+        out["datasets"][name] = _ceiling_figures(
+            y,
+            probability(frame),
+            model.predict_proba(frame),
+            _point_in_time(frame, history, spec.label, manifest, knobs),
+        )
     days = warehouse.frame(
         f"select * from {warehouse.name('fct_impression_features')} where impression_date >= "
         f"{sql['ctr_evaluation_date']} - interval {CTR_CEILING_DAYS} day "
@@ -1126,10 +1194,12 @@ def _ceiling_rows(
     counts: Sequence[Any] = (),
     after: Callable[[str], Sequence[str]] | None = None,
 ) -> list[str]:
-    """The oracle, model and gap rows of one dataset of a ceiling table: ``counts`` before the
-    metrics, ``after(who)`` after them."""
+    """The oracle, point-in-time (if computed), model and gap rows of one dataset of a ceiling
+    table: ``counts`` before the metrics, ``after(who)`` after them."""
     rows = []
-    for who in ("oracle", "model", "gap"):
+    for who in ("oracle", "point_in_time", "model", "gap"):
+        if who not in figures:
+            continue
         cells = [name, who, *counts, *(f"{figures[who][m]:.4f}" for m in REPORTED_METRICS)]
         cells += after(who) if after else []
         rows.append("| " + " | ".join(str(cell) for cell in cells) + " |")
@@ -1147,7 +1217,11 @@ def _ctr_ceiling_markdown(ceiling: Mapping[str, Any]) -> list[str]:
         "",
         "calibration ± s.e.: the standard error the clicks' binomial noise alone gives mean "
         "predicted / observed (sqrt(sum p(1-p)) / sum p, p the generator's); model / oracle: the "
-        "model's expected clicks over the generator's (its bias without that noise).",
+        "model's expected clicks over the generator's (its bias without that noise). "
+        "point_in_time: the Bayes posterior predictive of the click from the viewer's past alone, "
+        "every other term of the generator's logit and its interest prior known "
+        "(warehouse_ml.experiment.oracle.point_in_time_click_probability): the best a model that "
+        "sees only the past can do, in expectation.",
         "",
         "| dataset | | impressions | clicks | ROC AUC | PR AUC | NE | calibration | "
         "calibration s.e. | model / oracle |",
@@ -1160,9 +1234,11 @@ def _ctr_ceiling_markdown(ceiling: Mapping[str, Any]) -> list[str]:
             counts=[figures["impressions"], figures["clicks"]],
             after=lambda who, f=figures: [
                 f"{f['calibration_standard_error']:.4f}",
-                f"{f['model_over_oracle']:.4f}" if who == "model" else "",
+                f"{f[f'{who}_over_oracle']:.4f}" if f"{who}_over_oracle" in f else "",
             ],
         )
+        if "point_in_time_skipped" in figures:
+            lines.append(f"| {name} | point_in_time: {figures['point_in_time_skipped']} |")
     if ceiling.get("days"):
         lines += [
             "",

@@ -38,6 +38,9 @@ HOUR_EFFECT = 0.25 * np.cos((_HOURS - 21) / 24.0 * 2.0 * np.pi)
 BASE_LOGIT = -4.6
 AD_QUALITY_SD = 0.45
 INTEREST_EFFECT = 2.2  # multiplies (interest - 1 / n_categories) * n_categories ** 0.5
+INTEREST_CONCENTRATION = (
+    0.6  # each viewer's interests: Dirichlet(0.6, ..., 0.6) over the categories
+)
 NEW_CATEGORY_AD_SHARE = 0.15  # share of the ads that promote the new category
 # The launch knobs (CLI `warehouse-ml generate --new-category-share / --new-category-effect`).
 NEW_CATEGORY_SHARE = 0.05
@@ -217,7 +220,9 @@ def make_users(seed: int, scale: float) -> Users:
     rng = c.rng_for(seed, "users")
     n = n_users_for(scale)
     activity = rng.lognormal(0.0, 1.0, n)
-    interest = rng.dirichlet(np.full(len(c.CATEGORIES), 0.6), n).astype(np.float32)
+    interest = rng.dirichlet(np.full(len(c.CATEGORIES), INTEREST_CONCENTRATION), n).astype(
+        np.float32
+    )
     return Users(
         activity_cdf=np.cumsum(activity) / activity.sum(),
         device=rng.choice(len(DEVICES), size=n, p=DEVICE_SHARE),
