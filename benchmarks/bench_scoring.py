@@ -19,7 +19,8 @@ Figures go to benchmarks/results/scoring.json and scoring.md. Compare within one
 
     .venv/bin/python benchmarks/bench_scoring.py --rows 1000000 --work-dir /tmp/wml-bench
     .venv/bin/python benchmarks/bench_scoring.py --rows 10000000 20000000 --work-dir /data/bench
-    .venv/bin/python benchmarks/bench_scoring.py --rows 10000000 --serving-db data/warehouse.duckdb
+    .venv/bin/python benchmarks/bench_scoring.py --rows 10000000 \
+        --serving-db data/build/warehouse.duckdb
 """
 
 from __future__ import annotations
@@ -92,6 +93,11 @@ def setup_serving(database: Path, rows: int, threads: int, serving_db: Path) -> 
         "create or replace table ml_registry as select * from serving.ml.ml_ctr_model "
         f"where model_version = '{version}'"
     )
+    if "artifact" not in {row[0] for row in con.sql("describe ml_registry").fetchall()}:
+        raise SystemExit(
+            f"{serving_db}: its ml_ctr_model has no artifact column; a publication for BI leaves "
+            "the model artifacts out, so pass the build's database (data/build/warehouse.duckdb)"
+        )
     ((features_json,),) = con.sql("select features from ml_registry").fetchall()
     features = [f["name"] for f in json.loads(features_json)]
     ((count,),) = con.sql("select count(*) from serving.marts.fct_impression_features").fetchall()

@@ -266,6 +266,24 @@ def test_a_shifted_feature_warns_naming_model_feature_comparison_and_figure(shif
     assert "WARN" in shifted_build["output"] and "drift_below_threshold" in shifted_build["output"]
 
 
+def test_is_drifted_flags_exactly_the_psi_warnings(shifted_build):
+    """``ml_feature_drift.is_drifted`` (what BI filters on) marks the (model, feature, comparison)
+    that the drift test warned about on the PSI, and nothing else."""
+    warned = {(m, f, c) for m, f, _, c, _, _, fig in _warnings(shifted_build["output"])}
+    psi_warned = {
+        (m, f, c) for m, f, _, c, _, _, fig in _warnings(shifted_build["output"]) if fig == "psi"
+    }
+    with duckdb.connect(str(shifted_build["work"] / "warehouse.duckdb"), read_only=True) as db:
+        drifted = set(
+            db.sql(
+                "select distinct model_name, feature, comparison from ml.ml_feature_drift "
+                "where is_drifted"
+            ).fetchall()
+        )
+    assert (("churn", SHIFTED_FEATURE, "training_sample")) in drifted
+    assert drifted == psi_warned, (drifted, warned)
+
+
 def test_an_unchanged_rebuild_gives_the_same_drift_figures(history_builds):
     outputs = history_builds["outputs"]
     assert sorted(_warnings(outputs[2])) == sorted(_warnings(outputs[1]))
