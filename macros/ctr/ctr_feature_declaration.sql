@@ -45,6 +45,8 @@
                     'ln(' ~ viewer_category ~ 'previous_smoothed_click_through_rate / (1 - ' ~ viewer_category ~ 'previous_smoothed_click_through_rate))'},
                 'viewer_category_previous_log_impressions': {'role': 'numeric', 'check': '{c} is not null and {c} >= 0', 'expression':
                     'ln(1 + ' ~ viewer_category ~ 'previous_impressions)'},
+                'viewer_category_history_cell': {'role': 'categorical', 'check': '{c} is not null', 'expression':
+                    "concat(cast(least(" ~ viewer_category ~ "previous_clicks, 5) as string), ':', cast(least(cast(floor(ln(1 + " ~ viewer_category ~ "previous_impressions) / ln(1.5)) as integer), 12) as string))"},
             }},
         ],
     }) }}
