@@ -159,6 +159,7 @@ def test_ctr_windows_reach_marts_and_spec(ctr_windows_3_14: Path) -> None:
             "placement",
             "device",
             "impression_hour",
+            "viewer_category_history_cell",
         ]
         assert set(features) <= set(mart)
         # the 3-day window really is 3 days: its impressions never exceed the 14-day window's
