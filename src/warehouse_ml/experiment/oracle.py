@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -137,11 +138,10 @@ def launch_knobs(manifest: dict) -> dict:
     }
 
 
-def _impression_terms(
+def _impression_index(
     rows: pd.DataFrame, ads: ads_mod.Ads, users: ads_mod.Users, *, seed: int, scale: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: the viewer index, the ad's category, the instant and the click logit without the
-    interest term (``click_logit`` at interest 0); the logit is that plus ``slope * interest``."""
+) -> dict[str, np.ndarray]:
+    """The generator's indices of each row (ad, viewer, placement, device), its hour and instant."""
     ad = pd.Index(ads.ad_id).get_indexer(rows["ad_id"].to_numpy(dtype=np.int64))
     user = rows["user_id"].to_numpy(dtype=np.int64) - 1
     placement = pd.Index(ads_mod.PLACEMENTS).get_indexer(rows["placement"].astype(str))
@@ -158,13 +158,28 @@ def _impression_terms(
         )
     at = pd.to_datetime(rows["impressed_at"]).to_numpy("datetime64[us]").astype(np.int64)
     hour = (at // c.US_PER_HOUR) % 24
-    offset = ads_mod.click_logit(ads, ad, placement, device, hour, np.zeros(len(rows)), at)
-    return user, ads.category[ad].astype(np.int64), at, offset
+    return {
+        "ad": ad,
+        "user": user,
+        "placement": placement,
+        "device": device,
+        "hour": hour,
+        "at": at,
+    }
 
 
-def interest_slope() -> float:
-    """The click logit's slope in the viewer's interest (``click_logit``'s interest term)."""
-    return ads_mod.INTEREST_EFFECT * np.sqrt(len(c.CATEGORIES))
+def _click_logit(ads: ads_mod.Ads, index: dict[str, np.ndarray], interest: Any) -> np.ndarray:
+    """:func:`warehouse_ml.generate.ads.click_logit` of indexed rows at ``interest``."""
+    interest = np.broadcast_to(np.asarray(interest, dtype=np.float64), index["ad"].shape)
+    return ads_mod.click_logit(
+        ads,
+        index["ad"],
+        index["placement"],
+        index["device"],
+        index["hour"],
+        interest,
+        index["at"],
+    )
 
 
 def click_probability(
@@ -195,9 +210,9 @@ def click_probability(
     """
     ads = ads_mod.make_ads(seed, scale, new_category, share, effect)
     users = ads_mod.make_users(seed, scale)
-    user, category, _, offset = _impression_terms(rows, ads, users, seed=seed, scale=scale)
-    interest = users.interest[user, category].astype(np.float64)
-    return 1.0 / (1.0 + np.exp(-(offset + interest_slope() * interest)))
+    index = _impression_index(rows, ads, users, seed=seed, scale=scale)
+    interest = users.interest[index["user"], ads.category[index["ad"]]].astype(np.float64)
+    return 1.0 / (1.0 + np.exp(-_click_logit(ads, index, interest)))
 
 
 POSTERIOR_GRID = 81
@@ -365,17 +380,23 @@ def point_in_time_click_probability(
     """
     ads = ads_mod.make_ads(seed, scale, new_category, share, effect)
     users = ads_mod.make_users(seed, scale)
+    # The logit is linear in the interest: its value at 0 and its slope, from click_logit itself.
+    slopes = []
 
     def terms(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-        user, category, at, offset = _impression_terms(frame, ads, users, seed=seed, scale=scale)
-        return {"viewer": user, "category": category, "at": at, "offset": offset}
+        index = _impression_index(frame, ads, users, seed=seed, scale=scale)
+        offset = _click_logit(ads, index, 0.0)
+        slopes.append(_click_logit(ads, index, 1.0) - offset)
+        category = ads.category[index["ad"]].astype(np.int64)
+        return {"viewer": index["user"], "category": category, "at": index["at"], "offset": offset}
 
-    past = terms(history)
+    past, present = terms(history), terms(rows)
     past["clicked"] = history[label].fillna(False).astype(bool).to_numpy()
+    slope = float(np.concatenate(slopes).mean()) if sum(map(len, slopes)) else 0.0
     return interest_posterior_predictive(
         past,
-        terms(rows),
-        slope=interest_slope(),
+        present,
+        slope=slope,
         n_categories=len(c.CATEGORIES),
         concentration=ads_mod.INTEREST_CONCENTRATION,
         random_seed=random_seed,
